@@ -1,0 +1,72 @@
+import type { Storage } from "../ndarray.js";
+import { erf, gelu, sigmoid, softplus } from "./math.js";
+
+/**
+ * Unary kernels: out[i] = f(x[i]) over contiguous arrays. One explicit loop per op, so the JIT
+ * can inline the body and a WebAssembly SIMD kernel can replace any of them one-for-one.
+ * `p` and `q` carry the op's parameters (leakyRelu's slope, clip's bounds, elu's alpha).
+ */
+export type UnaryKernel = (out: Storage, x: Storage, p: number, q: number) => void;
+
+export const unaryKernels = {
+  neg(out, x) { for (let i = 0, n = out.length; i < n; i++) out[i] = -x[i]!; },
+  abs(out, x) { for (let i = 0, n = out.length; i < n; i++) out[i] = Math.abs(x[i]!); },
+  sign(out, x) { for (let i = 0, n = out.length; i < n; i++) out[i] = Math.sign(x[i]!); },
+  exp(out, x) { for (let i = 0, n = out.length; i < n; i++) out[i] = Math.exp(x[i]!); },
+  expm1(out, x) { for (let i = 0, n = out.length; i < n; i++) out[i] = Math.expm1(x[i]!); },
+  log(out, x) { for (let i = 0, n = out.length; i < n; i++) out[i] = Math.log(x[i]!); },
+  log1p(out, x) { for (let i = 0, n = out.length; i < n; i++) out[i] = Math.log1p(x[i]!); },
+  sqrt(out, x) { for (let i = 0, n = out.length; i < n; i++) out[i] = Math.sqrt(x[i]!); },
+  rsqrt(out, x) { for (let i = 0, n = out.length; i < n; i++) out[i] = 1 / Math.sqrt(x[i]!); },
+  square(out, x) { for (let i = 0, n = out.length; i < n; i++) out[i] = x[i]! * x[i]!; },
+  reciprocal(out, x) { for (let i = 0, n = out.length; i < n; i++) out[i] = 1 / x[i]!; },
+  sin(out, x) { for (let i = 0, n = out.length; i < n; i++) out[i] = Math.sin(x[i]!); },
+  cos(out, x) { for (let i = 0, n = out.length; i < n; i++) out[i] = Math.cos(x[i]!); },
+  tanh(out, x) { for (let i = 0, n = out.length; i < n; i++) out[i] = Math.tanh(x[i]!); },
+  erf(out, x) { for (let i = 0, n = out.length; i < n; i++) out[i] = erf(x[i]!); },
+  sigmoid(out, x) { for (let i = 0, n = out.length; i < n; i++) out[i] = sigmoid(x[i]!); },
+  relu(out, x) { for (let i = 0, n = out.length; i < n; i++) out[i] = x[i]! > 0 ? x[i]! : 0; },
+  leakyRelu(out, x, slope) { for (let i = 0, n = out.length; i < n; i++) out[i] = x[i]! > 0 ? x[i]! : slope * x[i]!; },
+  elu(out, x, alpha) { for (let i = 0, n = out.length; i < n; i++) out[i] = x[i]! > 0 ? x[i]! : alpha * Math.expm1(x[i]!); },
+  gelu(out, x) { for (let i = 0, n = out.length; i < n; i++) out[i] = gelu(x[i]!); },
+  softplus(out, x) { for (let i = 0, n = out.length; i < n; i++) out[i] = softplus(x[i]!); },
+  clip(out, x, lo, hi) { for (let i = 0, n = out.length; i < n; i++) out[i] = x[i]! < lo ? lo : x[i]! > hi ? hi : x[i]!; },
+  isNaN(out, x) { for (let i = 0, n = out.length; i < n; i++) out[i] = x[i]! !== x[i]! ? 1 : 0; },
+  isFinite(out, x) { for (let i = 0, n = out.length; i < n; i++) out[i] = Number.isFinite(x[i]!) ? 1 : 0; },
+  logicalNot(out, x) { for (let i = 0, n = out.length; i < n; i++) out[i] = x[i]! === 0 ? 1 : 0; },
+} satisfies Record<string, UnaryKernel>;
+
+export type UnaryOp = keyof typeof unaryKernels;
+
+/**
+ * Binary row kernels: out[o + i] = a[ia + i·sa] ⊕ b[ib + i·sb] for i < n. Broadcasting is
+ * resolved outside, by the driver, which calls a kernel once per contiguous row (stride 0
+ * repeats a broadcast value). Comparisons and logical ops write 0/1.
+ */
+export type BinaryKernel = (out: Storage, o: number, a: Storage, ia: number, sa: number, b: Storage, ib: number, sb: number, n: number) => void;
+
+export const binaryKernels = {
+  add(out, o, a, ia, sa, b, ib, sb, n) { for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = a[ia]! + b[ib]!; },
+  sub(out, o, a, ia, sa, b, ib, sb, n) { for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = a[ia]! - b[ib]!; },
+  mul(out, o, a, ia, sa, b, ib, sb, n) { for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = a[ia]! * b[ib]!; },
+  div(out, o, a, ia, sa, b, ib, sb, n) { for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = a[ia]! / b[ib]!; },
+  pow(out, o, a, ia, sa, b, ib, sb, n) { for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = Math.pow(a[ia]!, b[ib]!); },
+  maximum(out, o, a, ia, sa, b, ib, sb, n) { for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = Math.max(a[ia]!, b[ib]!); },
+  minimum(out, o, a, ia, sa, b, ib, sb, n) { for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = Math.min(a[ia]!, b[ib]!); },
+  eq(out, o, a, ia, sa, b, ib, sb, n) { for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = a[ia]! === b[ib]! ? 1 : 0; },
+  ne(out, o, a, ia, sa, b, ib, sb, n) { for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = a[ia]! !== b[ib]! ? 1 : 0; },
+  lt(out, o, a, ia, sa, b, ib, sb, n) { for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = a[ia]! < b[ib]! ? 1 : 0; },
+  le(out, o, a, ia, sa, b, ib, sb, n) { for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = a[ia]! <= b[ib]! ? 1 : 0; },
+  gt(out, o, a, ia, sa, b, ib, sb, n) { for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = a[ia]! > b[ib]! ? 1 : 0; },
+  ge(out, o, a, ia, sa, b, ib, sb, n) { for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = a[ia]! >= b[ib]! ? 1 : 0; },
+  logicalAnd(out, o, a, ia, sa, b, ib, sb, n) { for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = a[ia]! !== 0 && b[ib]! !== 0 ? 1 : 0; },
+  logicalOr(out, o, a, ia, sa, b, ib, sb, n) { for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = a[ia]! !== 0 || b[ib]! !== 0 ? 1 : 0; },
+  logicalXor(out, o, a, ia, sa, b, ib, sb, n) { for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = (a[ia]! !== 0) !== (b[ib]! !== 0) ? 1 : 0; },
+} satisfies Record<string, BinaryKernel>;
+
+export type BinaryOp = keyof typeof binaryKernels;
+
+/** where(cond, a, b) row kernel: cond ≠ 0 picks a (NaN counts as true, as in NumPy). */
+export function whereRow(out: Storage, o: number, c: Storage, ic: number, sc: number, a: Storage, ia: number, sa: number, b: Storage, ib: number, sb: number, n: number): void {
+  for (let i = 0; i < n; i++, ic += sc, ia += sa, ib += sb) out[o + i] = c[ic]! !== 0 ? a[ia]! : b[ib]!;
+}
