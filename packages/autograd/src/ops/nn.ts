@@ -1,0 +1,87 @@
+import * as T from "@zerograd/tensor";
+import { type OpDef, Tensor, apply } from "../tensor.js";
+import { mul, sub } from "./binary.js";
+import { matmul } from "./linalg.js";
+import { reshape, take } from "./movement.js";
+import { sum } from "./reduce.js";
+import { exp } from "./unary.js";
+
+/**
+ * softmax: y = eˣ / Σeˣ. vjp: y ⊙ (g − Σ(g ⊙ y)).
+ * logSoftmax: y = x − logΣeˣ. vjp: g − softmax(x) · Σg = g − eʸ · Σg.
+ */
+export const softmaxOps = {
+  softmax: {
+    name: "softmax",
+    forward: ([x], axis) => T.softmax(x!, axis),
+    vjp: (g, { out, attrs: axis }) => [mul(out, sub(g, sum(mul(g, out), { axis, keepDims: true })))],
+  },
+  logSoftmax: {
+    name: "logSoftmax",
+    forward: ([x], axis) => T.logSoftmax(x!, axis),
+    vjp: (g, { out, attrs: axis }) => [sub(g, mul(exp(out), sum(g, { axis, keepDims: true })))],
+  },
+} satisfies Record<string, OpDef<number>>;
+
+export const softmax = (x: Tensor, axis = -1): Tensor => apply(softmaxOps.softmax, [x], T.normAxis("softmax", axis, x.rank));
+export const logSoftmax = (x: Tensor, axis = -1): Tensor => apply(softmaxOps.logSoftmax, [x], T.normAxis("logSoftmax", axis, x.rank));
+
+/** im2col and col2im are each other's adjoint, so each is the other's vjp. */
+export const windowOps = {
+  im2col: { name: "im2col", forward: ([x], g) => T.im2col(x!, g), vjp: (g, c) => [col2im(g, c.attrs)] },
+  col2im: { name: "col2im", forward: ([x], g) => T.col2im(x!, g), vjp: (g, c) => [im2col(g, c.attrs)] },
+} satisfies Record<string, OpDef<T.Window2D>>;
+
+export const im2col = (x: Tensor, g: T.Window2D): Tensor => apply(windowOps.im2col, [x], g);
+export const col2im = (cols: Tensor, g: T.Window2D): Tensor => apply(windowOps.col2im, [cols], g);
+
+/**
+ * 2-D convolution in NHWC, composed: patches (im2col) times the filter as a [kh·kw·cin, cout]
+ * matrix. Its gradients come from the parts: col2im for the input, a matmul for the filter.
+ */
+export function conv2d(x: Tensor, filter: Tensor, options: T.WindowOptions = {}): Tensor {
+  if (filter.rank !== 4) throw new T.ShapeError("conv2d", "filter must be [kh, kw, inChannels, outChannels]", [filter.shape]);
+  const [kh, kw, cin, cout] = filter.shape as [number, number, number, number];
+  if (x.rank !== 4 || x.shape[3] !== cin) throw new T.ShapeError("conv2d", "input must be NHWC with the filter's input channels", [x.shape, filter.shape]);
+  const g = T.window2d("conv2d", x.shape, kh, kw, options);
+  const y = matmul(im2col(x, g), reshape(filter, [kh * kw * cin, cout]));
+  return reshape(y, [g.n, g.oh, g.ow, cout]);
+}
+
+/**
+ * Max pooling keeps, for each output, the flat index of the input that won; the vjp scatters g
+ * there (maxPoolScatter), and maxPoolScatter's vjp gathers from the same indices.
+ */
+const maxPoolScatterOp: OpDef<{ argmax: Int32Array; shape: T.Shape }> = {
+  name: "maxPoolScatter",
+  forward: ([g], { argmax, shape }) => T.maxPool2dBackward(g!, argmax, shape),
+  vjp: (g, c) => [reshape(take(reshape(g, [-1]), c.attrs.argmax), c.inputs[0]!.shape)],
+};
+
+// Average pooling is linear; its vjp is its adjoint, whose vjp is average pooling again.
+const avgPool2dAdjointOp: OpDef<{ options: T.PoolOptions; shape: T.Shape }> = {
+  name: "avgPool2dAdjoint",
+  forward: ([g], { options, shape }) => T.avgPool2dBackward(g!, shape, options),
+  vjp: (g, c) => [avgPool2d(g, c.attrs.options)],
+};
+
+export const poolOps = {
+  maxPoolScatter: maxPoolScatterOp,
+  avgPool2dAdjoint: avgPool2dAdjointOp,
+  maxPool2d: {
+    name: "maxPool2d",
+    forward: ([x], options) => {
+      const { out, argmax } = T.maxPool2dWithArgmax(x!, options);
+      return { out, saved: argmax };
+    },
+    vjp: (g, c) => [apply(maxPoolScatterOp, [g], { argmax: c.saved, shape: c.inputs[0]!.shape })],
+  } satisfies OpDef<T.PoolOptions, Int32Array>,
+  avgPool2d: {
+    name: "avgPool2d",
+    forward: ([x], options) => T.avgPool2d(x!, options),
+    vjp: (g, c) => [apply(avgPool2dAdjointOp, [g], { options: c.attrs, shape: c.inputs[0]!.shape })],
+  } satisfies OpDef<T.PoolOptions>,
+};
+
+export const maxPool2d = (x: Tensor, options: T.PoolOptions): Tensor => apply(poolOps.maxPool2d, [x], options);
+export const avgPool2d = (x: Tensor, options: T.PoolOptions): Tensor => apply(poolOps.avgPool2d, [x], options);
