@@ -1,0 +1,97 @@
+/**
+ * The in-memory form every loader returns, and the two operations the examples need on it:
+ * picking rows, and a seeded train/test split.
+ */
+
+/**
+ * A labelled image data set, stored flat.
+ *
+ * Image `i` occupies `images[i * height * width .. (i + 1) * height * width)`, row-major, with
+ * pixel intensities scaled to [0, 1]. `labels[i]` is its class, an integer in [0, classes).
+ */
+export interface Dataset {
+  images: Float32Array;
+  labels: Int32Array;
+  count: number;
+  height: number;
+  width: number;
+  classes: number;
+}
+
+/** Number of pixels (features) in one image of `ds`. */
+export function featuresOf(ds: Dataset): number {
+  return ds.height * ds.width;
+}
+
+/** How many rows carry each label: `result[c]` is the count of class `c`. */
+export function classCounts(ds: Dataset): number[] {
+  const counts = new Array<number>(ds.classes).fill(0);
+  for (let i = 0; i < ds.count; i++) counts[ds.labels[i]!]! += 1;
+  return counts;
+}
+
+/**
+ * mulberry32: a tiny 32-bit pseudo-random generator (designed by Tommy Ettinger).
+ * One 32-bit word of state; each call adds a fixed odd constant to the state and scrambles it
+ * with two multiply-xorshift rounds. Good enough to shuffle a data set, not for cryptography.
+ * Returns a function giving floats in [0, 1); the same seed always gives the same sequence.
+ */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The indices 0 … n−1 in an order fixed by `seed` (a Fisher–Yates shuffle driven by mulberry32). */
+export function shuffledIndices(n: number, seed: number): Int32Array {
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  const random = mulberry32(seed);
+  // Walk from the end; swap each position with a uniformly chosen one at or before it.
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const held = order[i]!;
+    order[i] = order[j]!;
+    order[j] = held;
+  }
+  return order;
+}
+
+/** A new data set holding the rows of `ds` at `indices`, in that order (rows may repeat). */
+export function takeRows(ds: Dataset, indices: ArrayLike<number>): Dataset {
+  const features = featuresOf(ds);
+  const images = new Float32Array(indices.length * features);
+  const labels = new Int32Array(indices.length);
+  for (let k = 0; k < indices.length; k++) {
+    const row = indices[k]!;
+    if (!Number.isInteger(row) || row < 0 || row >= ds.count) {
+      throw new RangeError(`takeRows: index ${row} at position ${k} is outside [0, ${ds.count})`);
+    }
+    // subarray() makes a view, so this copies one whole image without a per-pixel loop here.
+    images.set(ds.images.subarray(row * features, (row + 1) * features), k * features);
+    labels[k] = ds.labels[row]!;
+  }
+  return { images, labels, count: indices.length, height: ds.height, width: ds.width, classes: ds.classes };
+}
+
+/**
+ * Shuffles the rows of `ds` with `seed` and cuts them in two: the first
+ * `round(count × testFraction)` shuffled rows become `test`, the rest `train`.
+ * Every row lands in exactly one half, and the same seed always gives the same halves.
+ */
+export function splitDataset(ds: Dataset, testFraction: number, seed: number): { train: Dataset; test: Dataset } {
+  if (!(testFraction >= 0 && testFraction <= 1)) {
+    throw new RangeError(`splitDataset: testFraction must be in [0, 1], found ${testFraction}`);
+  }
+  const order = shuffledIndices(ds.count, seed);
+  const testCount = Math.round(ds.count * testFraction);
+  return {
+    train: takeRows(ds, order.subarray(testCount)),
+    test: takeRows(ds, order.subarray(0, testCount)),
+  };
+}
