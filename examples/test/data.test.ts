@@ -12,7 +12,6 @@ import {
   gunzip,
   loadDigits,
   loadIdxDataset,
-  mulberry32,
   parseDigitsCsv,
   parseIdx,
   splitDataset,
@@ -314,21 +313,6 @@ describe.skipIf(!existsSync(FASHION_MNIST_DEBIAN_FOLDER))("Fashion-MNIST from th
     expect([train.count, held.count]).toEqual([60_000, 10_000]);
     expect([train.height, train.width, train.classes]).toEqual([28, 28, 10]);
     expect(classCounts(held)).toEqual(Array<number>(10).fill(1000));
-  });
-});
-
-describe("mulberry32", () => {
-  test("is deterministic, in [0, 1), and differs between seeds", () => {
-    const a = mulberry32(42);
-    const b = mulberry32(42);
-    const c = mulberry32(43);
-    const fromA = Array.from({ length: 1000 }, () => a());
-    expect(Array.from({ length: 1000 }, () => b())).toEqual(fromA);
-    expect(Array.from({ length: 1000 }, () => c())).not.toEqual(fromA);
-    expect(fromA.every((v) => v >= 0 && v < 1)).toBe(true);
-    // Roughly uniform: the mean of 1000 draws is near 1/2.
-    expect(fromA.reduce((s, v) => s + v, 0) / 1000).toBeGreaterThan(0.45);
-    expect(fromA.reduce((s, v) => s + v, 0) / 1000).toBeLessThan(0.55);
   });
 });
 

@@ -1,3 +1,5 @@
+import { Random } from "@zerograd/tensor";
+
 /**
  * The in-memory form every loader returns, and the two operations the examples need on it:
  * picking rows, and a seeded train/test split.
@@ -30,36 +32,9 @@ export function classCounts(ds: Dataset): number[] {
   return counts;
 }
 
-/**
- * mulberry32: a tiny 32-bit pseudo-random generator (designed by Tommy Ettinger).
- * One 32-bit word of state; each call adds a fixed odd constant to the state and scrambles it
- * with two multiply-xorshift rounds. Good enough to shuffle a data set, not for cryptography.
- * Returns a function giving floats in [0, 1); the same seed always gives the same sequence.
- */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** The indices 0 … n−1 in an order fixed by `seed` (a Fisher–Yates shuffle driven by mulberry32). */
+/** The indices 0 … n−1 in an order fixed by `seed` (a Fisher–Yates shuffle driven by zerograd's seeded Random). */
 export function shuffledIndices(n: number, seed: number): Int32Array {
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  const random = mulberry32(seed);
-  // Walk from the end; swap each position with a uniformly chosen one at or before it.
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    const held = order[i]!;
-    order[i] = order[j]!;
-    order[j] = held;
-  }
-  return order;
+  return new Random(seed).permutation(n);
 }
 
 /** A new data set holding the rows of `ds` at `indices`, in that order (rows may repeat). */
