@@ -25,7 +25,8 @@ export const unaryKernels = {
   tanh(out, x) { for (let i = 0, n = out.length; i < n; i++) out[i] = Math.tanh(x[i]!); },
   erf(out, x) { for (let i = 0, n = out.length; i < n; i++) out[i] = erf(x[i]!); },
   sigmoid(out, x) { for (let i = 0, n = out.length; i < n; i++) out[i] = sigmoid(x[i]!); },
-  relu(out, x) { for (let i = 0, n = out.length; i < n; i++) out[i] = x[i]! > 0 ? x[i]! : 0; },
+  // Math.max keeps NaN as NaN (as PyTorch does) and has no branch to mispredict.
+  relu(out, x) { for (let i = 0, n = out.length; i < n; i++) out[i] = Math.max(x[i]!, 0); },
   leakyRelu(out, x, slope) { for (let i = 0, n = out.length; i < n; i++) out[i] = x[i]! > 0 ? x[i]! : slope * x[i]!; },
   elu(out, x, alpha) { for (let i = 0, n = out.length; i < n; i++) out[i] = x[i]! > 0 ? x[i]! : alpha * Math.expm1(x[i]!); },
   gelu(out, x) { for (let i = 0, n = out.length; i < n; i++) out[i] = gelu(x[i]!); },

@@ -96,13 +96,21 @@ export function softmaxInto(out: Storage, x: Storage, outer: number, k: number, 
       let m = -Infinity;
       for (let j = 0; j < k; j++) m = Math.max(m, x[base + j * inner]!);
       if (m === -Infinity || m === Infinity) m = 0; // all −∞ gives NaN as in the reference; +∞ likewise
-      let s = 0;
-      for (let j = 0; j < k; j++) s += Math.exp(x[base + j * inner]! - m);
       if (log) {
+        let s = 0;
+        for (let j = 0; j < k; j++) s += Math.exp(x[base + j * inner]! - m);
         const lse = m + Math.log(s);
         for (let j = 0; j < k; j++) out[base + j * inner] = x[base + j * inner]! - lse;
       } else {
-        for (let j = 0; j < k; j++) out[base + j * inner] = Math.exp(x[base + j * inner]! - m) / s;
+        // One exp per element: store e^(x − m) while summing, then scale by 1/Σ.
+        let s = 0;
+        for (let j = 0; j < k; j++) {
+          const e = Math.exp(x[base + j * inner]! - m);
+          out[base + j * inner] = e;
+          s += e;
+        }
+        const scale = 1 / s;
+        for (let j = 0; j < k; j++) out[base + j * inner]! *= scale;
       }
     }
   }
