@@ -39,6 +39,7 @@ for (let epoch = 1; epoch <= 15; epoch++) {
     total += loss.item() * idx.length;
   }
   const predicted = argmax(noGrad(() => forward(testImages)), { axis: -1 }).data;
-  const correct = predicted.reduce((n, c, i) => n + (c === test.labels[i] ? 1 : 0), 0);
+  let correct = 0;
+  for (let i = 0; i < test.count; i++) if (predicted[i] === test.labels[i]) correct++;
   console.log(`epoch ${String(epoch).padStart(2)}  loss ${(total / train.count).toFixed(4)}  test accuracy ${((100 * correct) / test.count).toFixed(1)}%`);
 }

@@ -5,8 +5,8 @@
  * with a tolerance, and each must actually learn XOR.
  */
 import { build } from "esbuild";
-import { newQuickJSWASMModuleFromVariant } from "quickjs-emscripten-core";
-import variant from "@jitl/quickjs-wasmfile-release-sync";
+import { type QuickJSSyncVariant, newQuickJSWASMModuleFromVariant } from "quickjs-emscripten-core";
+import variantModule from "@jitl/quickjs-wasmfile-release-sync";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { run } from "../src/portable/train-xor.js";
@@ -29,7 +29,8 @@ async function bundle(): Promise<string> {
 }
 
 async function runInQuickJS(code: string, steps: number): Promise<{ losses: number[]; predictions: number[] }> {
-  const QuickJS = await newQuickJSWASMModuleFromVariant(variant);
+  // The package's type declarations read as CommonJS under NodeNext; at run time the ESM default is the variant.
+  const QuickJS = await newQuickJSWASMModuleFromVariant(variantModule as unknown as QuickJSSyncVariant);
   const runtime = QuickJS.newRuntime();
   runtime.setMemoryLimit(256 * 1024 * 1024);
   runtime.setModuleLoader((name) => (name === "zerograd-program" ? code : { error: new Error(`unknown module ${name}`) }));

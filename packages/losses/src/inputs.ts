@@ -1,0 +1,97 @@
+import { Tensor } from "@zerograd/autograd";
+import * as T from "@zerograd/tensor";
+
+type TypedArray = Float32Array | Float64Array | Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array | Uint32Array;
+
+/** A value or arrays of arrays of it (`1`, `[1, 0]`, `[[true], [false]]`). */
+export type Nested<V> = V | readonly Nested<V>[];
+
+/**
+ * Masks, weights, group ids and labels: a tensor (its value is read; no gradient flows into it),
+ * an NDArray, a typed array (one axis) or nested arrays of numbers or booleans.
+ */
+export type MaskInput = Tensor | T.NDArray | TypedArray | Nested<number> | Nested<boolean>;
+
+/** Targets take the same forms; a target Tensor may require grad. */
+export type TargetInput = MaskInput;
+
+/** Reads a constant input as an NDArray of `dtype`; bad input throws an error naming the loss. */
+export function readArray(op: string, name: string, input: MaskInput, dtype: T.DType): T.NDArray {
+  let x: T.NDArray;
+  try {
+    x = input instanceof Tensor ? input.value : T.array(input, { dtype });
+  } catch (e) {
+    if (e instanceof T.ShapeError) throw new T.ShapeError(op, `${name}: ${e.rule}`, e.shapes);
+    if (e instanceof TypeError) throw new TypeError(`${op}: ${name}: ${e.message}`);
+    throw e;
+  }
+  return x.astype(dtype);
+}
+
+/**
+ * `x` broadcast to `shape` as a fresh contiguous array. Broadcasting follows NumPy (trailing
+ * axes line up), and only `x` may be broadcast: the loss's shape never grows.
+ */
+export function expandTo(op: string, name: string, x: T.NDArray, shape: T.Shape): T.NDArray {
+  const fits = x.rank <= shape.length && x.shape.every((d, i) => d === 1 || d === shape[shape.length - x.rank + i]);
+  if (!fits) {
+    const hint = x.rank === 1 && shape.length > 1 && x.shape[0] === shape[0] ? ` (per-sample values need shape [${shape[0]},1])` : "";
+    throw new T.ShapeError(op, `${name} must broadcast to the elementwise loss's shape${hint}`, [x.shape, shape]);
+  }
+  return new T.NDArray(T.broadcastTo(x, shape).copyData(), shape);
+}
+
+/** Unknown option names are errors, so that a typo (`from_logits`) is never silently ignored. */
+export function checkOptions(op: string, options: object, known: readonly string[]): void {
+  for (const [key, value] of Object.entries(options)) {
+    if (value !== undefined && !known.includes(key)) throw new TypeError(`${op}: unknown option '${key}' (known: ${known.join(", ")})`);
+  }
+}
+
+export function checkPrediction(op: string, prediction: unknown): Tensor {
+  if (!(prediction instanceof Tensor)) throw new TypeError(`${op}: prediction must be a Tensor, got ${describe(prediction)}`);
+  return prediction;
+}
+
+/** The target as a Tensor in the prediction's dtype (a Tensor target is kept, with its graph). */
+export function targetTensor(op: string, target: TargetInput, dtype: T.DType): Tensor {
+  return target instanceof Tensor ? target : new Tensor(readArray(op, "target", target, dtype));
+}
+
+export function checkSameShape(op: string, prediction: Tensor, target: Tensor): void {
+  if (!T.shapesEqual(prediction.shape, target.shape)) throw new T.ShapeError(op, "prediction and target must have the same shape", [prediction.shape, target.shape]);
+}
+
+/** A flat index written as a full index: 7 in [2,4] → [1,3]. */
+export function indexOf(flat: number, shape: T.Shape): string {
+  const index: number[] = [];
+  for (let a = shape.length - 1; a >= 0; a--) {
+    index.unshift(flat % shape[a]!);
+    flat = Math.floor(flat / shape[a]!);
+  }
+  return `[${index.join(",")}]`;
+}
+
+/**
+ * Targets must be finite wherever they are not masked: a NaN label that nobody masked is a data
+ * bug, reported here instead of surfacing later as a NaN loss.
+ */
+export function checkFiniteWhereKept(op: string, name: string, x: T.NDArray, keep: T.NDArray): void {
+  const values = x.flat(), kept = T.broadcastTo(keep, x.shape).copyData();
+  for (let i = 0; i < values.length; i++) {
+    if (kept[i] !== 0 && !Number.isFinite(values[i]!)) {
+      throw new RangeError(`${op}: ${name} is ${values[i]} at unmasked element ${indexOf(i, x.shape)}; mask it (mask, or maskValue: ${values[i]}) or fix the data`);
+    }
+  }
+}
+
+export function checkNumber(op: string, name: string, value: number, ok: (v: number) => boolean, rule: string): number {
+  if (typeof value !== "number" || !ok(value)) throw new RangeError(`${op}: ${name} must be ${rule}, got ${String(value)}`);
+  return value;
+}
+
+function describe(x: unknown): string {
+  if (x === null) return "null";
+  if (typeof x === "object") return x.constructor?.name ?? "object";
+  return typeof x;
+}
