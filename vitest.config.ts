@@ -1,16 +1,15 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
-const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+const source = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url));
 
 export default defineConfig({
   resolve: {
-    alias: {
-      "@zerograd/tensor": src("tensor"),
-      "@zerograd/autograd": src("autograd"),
-      "@zerograd/losses": src("losses"),
-      "@zerograd/nn": src("nn"),
-    },
+    // Tests read the TypeScript sources directly: no build before testing.
+    alias: [
+      { find: /^@zerograd\/nn\/node$/, replacement: source("nn/src/node.ts") },
+      ...["tensor", "autograd", "losses", "nn"].map((p) => ({ find: new RegExp(`^@zerograd/${p}$`), replacement: source(`${p}/src/index.ts`) })),
+    ],
   },
   test: {
     include: ["packages/*/test/**/*.test.ts", "examples/test/**/*.test.ts", "benchmarks/test/**/*.test.ts", "scripts/test/**/*.test.ts"],

@@ -1,0 +1,50 @@
+/**
+ * The main job (`pnpm demo`): multi-task training with missing labels on the embedded digits,
+ * three strategies side by side, a table in the terminal and an HTML report on disk.
+ */
+import { writeFileAtomic } from "@zerograd/nn/node";
+import { mkdir } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { DataFormatError } from "./data/index.js";
+import { USAGE, UsageError, parseJobArgs } from "./multitask/cli.js";
+import { runJob } from "./multitask/job.js";
+import { htmlReport, maskedWinsEverywhere, textTable } from "./multitask/summary.js";
+
+async function main(argv: string[]): Promise<number> {
+  let options;
+  try {
+    options = parseJobArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`error: ${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw e;
+  }
+  if (options === "help") {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const write = (s: string) => void process.stdout.write(s);
+  let job;
+  try {
+    job = await runJob(options, { write, verbose: options.quiet ? "silent" : "auto" });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (e instanceof DataFormatError || err.code === "ENOENT" || err.code === "EACCES" || err.code === "EISDIR") {
+      process.stderr.write(`error: cannot read the data: ${err.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  write(`\n${job.dataset}: ${job.trainCount} training / ${job.testCount} test images, missing rate ${options.missingRate}\n\n`);
+  write(textTable(job));
+  write(maskedWinsEverywhere(job) ? "\nMasked losses win or tie on every head.\n" : "\nMasked losses do not win on every head this time: see the report.\n");
+  const out = resolve(options.out);
+  await mkdir(dirname(out), { recursive: true });
+  await writeFileAtomic(out, new TextEncoder().encode(htmlReport(job, options)));
+  write(`Report: ${out}\n`);
+  return 0;
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,155 @@
+/**
+ * The main job: one architecture, three ways of handling missing labels, one fully labelled
+ * test split to judge them on.
+ *
+ *   load → split (train / test) → derive the three heads' targets → hide labels in the training
+ *   split at the missing rate → for each strategy: same initial weights, fit(), predict on test
+ *   → metrics per head → table and HTML report.
+ */
+import { Adam, type History, fit, predict } from "@zerograd/nn";
+import { binaryCrossEntropy, meanSquaredError, sparseCategoricalCrossEntropy } from "@zerograd/losses";
+import { NDArray } from "@zerograd/tensor";
+import { type Dataset, loadDigits, loadIdxDataset, splitDataset } from "../data/index.js";
+import type { JobOptions } from "./cli.js";
+import { type HeadMetrics, evaluateHeads } from "./evaluate.js";
+import { buildModel } from "./model.js";
+import { STRATEGIES, type Strategy, applyStrategy } from "./strategies.js";
+import { ATTRIBUTES, INK, type Targets, coverage, hideLabels, targetsOf } from "./targets.js";
+
+export interface StrategyResult {
+  strategy: Strategy;
+  trainingRows: number;
+  history: History;
+  metrics: HeadMetrics;
+  seconds: number;
+}
+
+export interface JobResult {
+  dataset: string;
+  trainCount: number;
+  testCount: number;
+  classes: number;
+  coverage: ReturnType<typeof coverage>;
+  attributeWeights: number[];
+  results: StrategyResult[];
+}
+
+/** The data set: the embedded digits split 80/20, or an IDX folder with its own test files. */
+export async function loadData(options: JobOptions): Promise<{ name: string; train: Dataset; test: Dataset }> {
+  if (options.data === undefined) {
+    const { train, test } = splitDataset(await loadDigits(), options.testFraction, options.seed);
+    return { name: "UCI handwritten digits (embedded, 8×8)", train, test };
+  }
+  const { train, test } = await loadIdxDataset(options.data);
+  return { name: `IDX files in ${options.data} (${train.height}×${train.width})`, train, test };
+}
+
+/**
+ * Per-attribute loss weights from the labels that are known: w_j ∝ 1 / (2·min(p_j, 1 − p_j)),
+ * with p_j the share of positives, normalised to mean 1 — an unbalanced attribute weighs more.
+ */
+export function attributeWeights(t: Targets): number[] {
+  const A = ATTRIBUTES.length;
+  const raw = ATTRIBUTES.map((_, j) => {
+    let pos = 0, known = 0;
+    for (let i = 0; i < t.count; i++) {
+      const v = t.attributes[i * A + j]!;
+      if (Number.isNaN(v)) continue;
+      known++;
+      pos += v;
+    }
+    const p = known ? pos / known : 0.5;
+    return 1 / (2 * Math.max(Math.min(p, 1 - p), 0.05));
+  });
+  const mean = raw.reduce((s, w) => s + w, 0) / A;
+  return raw.map((w) => w / mean);
+}
+
+/** Mean and standard deviation of each ink column over its known values (for standardising). */
+function inkScale(t: Targets): { mean: number[]; std: number[] } {
+  const K = INK.length;
+  const mean: number[] = [], std: number[] = [];
+  for (let j = 0; j < K; j++) {
+    let n = 0, s = 0, s2 = 0;
+    for (let i = 0; i < t.count; i++) {
+      const v = t.ink[i * K + j]!;
+      if (Number.isNaN(v)) continue;
+      n++;
+      s += v;
+      s2 += v * v;
+    }
+    const m = n ? s / n : 0;
+    mean.push(m);
+    std.push(n > 1 ? Math.sqrt(Math.max(s2 / n - m * m, 1e-12)) : 1);
+  }
+  return { mean, std };
+}
+
+const standardise = (ink: Float32Array, s: { mean: number[]; std: number[] }) => ink.map((v, k) => (v - s.mean[k % INK.length]!) / s.std[k % INK.length]!);
+const restore = (ink: ArrayLike<number>, s: { mean: number[]; std: number[] }) => Float32Array.from(ink, (v, k) => v * s.std[k % INK.length]! + s.mean[k % INK.length]!);
+
+function rowsOf(ds: Dataset, rows: Int32Array): NDArray {
+  const f = ds.height * ds.width;
+  const x = new Float32Array(rows.length * f);
+  rows.forEach((r, i) => x.set(ds.images.subarray(r * f, (r + 1) * f), i * f));
+  return new NDArray(x, [rows.length, f]);
+}
+
+export interface JobIO {
+  /** Progress text (fit's display and the job's own lines). */
+  write: (text: string) => void;
+  verbose: "auto" | "bar" | "line" | "silent";
+}
+
+export async function runJob(options: JobOptions, io: JobIO, strategies: readonly Strategy[] = STRATEGIES): Promise<JobResult> {
+  const { name, train, test } = await loadData(options);
+  const classes = Math.max(train.classes, test.classes);
+  const features = train.height * train.width;
+  const observed = hideLabels(targetsOf(train), options.missingRate, options.seed + 1);
+  const testTargets = targetsOf(test);
+  const weights = attributeWeights(observed);
+  const xTest = rowsOf(test, Int32Array.from({ length: test.count }, (_, i) => i));
+
+  const results: StrategyResult[] = [];
+  for (const strategy of strategies) {
+    const started = performance.now();
+    const { rows, targets } = applyStrategy(strategy, observed);
+    const scale = inkScale(targets);
+    const model = buildModel(features, options.hidden, classes, options.seed);
+    const losses = {
+      digit: { loss: sparseCategoricalCrossEntropy, options: { fromLogits: true, ignoreIndex: -1 } },
+      attributes: { loss: binaryCrossEntropy, options: { fromLogits: true, maskValue: NaN, weights } },
+      ink: { loss: meanSquaredError, options: { maskValue: NaN } },
+    };
+    const testData = { x: xTest, y: { digit: new NDArray(testTargets.digit, [test.count]), attributes: new NDArray(testTargets.attributes, [test.count, ATTRIBUTES.length]), ink: new NDArray(standardise(testTargets.ink, scale), [test.count, INK.length]) } };
+    if (io.verbose !== "silent") io.write(`\n== ${strategy}: ${rows.length} training samples\n`);
+    let history: History = { epochs: [], history: {} };
+    if (rows.length > 0) {
+      history = await fit(
+        model,
+        { x: rowsOf(train, rows), y: { digit: new NDArray(targets.digit, [rows.length]), attributes: new NDArray(targets.attributes, [rows.length, ATTRIBUTES.length]), ink: new NDArray(standardise(targets.ink, scale), [rows.length, INK.length]) } },
+        {
+          optimizer: new Adam(model.parameters(), { lr: options.learningRate }),
+          loss: losses,
+          metrics: { digit: ["accuracy"], attributes: ["binaryAccuracy"], ink: ["mae"] },
+          epochs: options.epochs,
+          batchSize: options.batchSize,
+          seed: options.seed,
+          validationData: testData,
+          verbose: io.verbose,
+          write: io.write,
+        },
+      );
+    }
+    const out = predict(model, xTest, { batchSize: 256 }) as Record<string, NDArray>;
+    const ink = new NDArray(restore(out.ink!.flat(), scale), out.ink!.shape);
+    results.push({
+      strategy,
+      trainingRows: rows.length,
+      history,
+      metrics: evaluateHeads(out.digit!, out.attributes!, ink, testTargets, classes),
+      seconds: (performance.now() - started) / 1000,
+    });
+  }
+  return { dataset: name, trainCount: train.count, testCount: test.count, classes, coverage: coverage(observed), attributeWeights: weights, results };
+}
