@@ -68,7 +68,12 @@ function sweep(root: Tensor, options: BackwardOptions, sink: (t: Tensor, g: Tens
       node.inputs.forEach((x, k) => {
         const gk = inputGrads[k];
         if (!needs[k] || !gk) return;
-        const reduced = sumToShape(gk, x.shape);
+        let reduced: Tensor;
+        try {
+          reduced = sumToShape(gk, x.shape);
+        } catch {
+          throw new ShapeError(`${node.op.name} (backward)`, `gradient for input ${k} cannot be summed to the input's shape`, [gk.shape, x.shape]);
+        }
         if (!shapesEqual(reduced.shape, x.shape)) {
           throw new Error(`internal: ${node.op.name} gradient for input ${k} has shape ${fmtShape(reduced.shape)}, expected ${fmtShape(x.shape)}`);
         }

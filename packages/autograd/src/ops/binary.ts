@@ -34,7 +34,7 @@ export const binaryOps = {
     name: "maximum",
     forward: ([a, b]) => T.maximum(a!, b!),
     vjp: (g, { inputs: [a, b] }) => {
-      const share = mask(T.add(T.gt(a!.value, b!.value), T.mul(T.eq(a!.value, b!.value), 0.5)));
+      const share = shareOfFirst(a!.value, b!.value, T.gt(a!.value, b!.value));
       return [mul(g, share), mul(g, sub(1, share))];
     },
   },
@@ -42,11 +42,20 @@ export const binaryOps = {
     name: "minimum",
     forward: ([a, b]) => T.minimum(a!, b!),
     vjp: (g, { inputs: [a, b] }) => {
-      const share = mask(T.add(T.lt(a!.value, b!.value), T.mul(T.eq(a!.value, b!.value), 0.5)));
+      const share = shareOfFirst(a!.value, b!.value, T.lt(a!.value, b!.value));
       return [mul(g, share), mul(g, sub(1, share))];
     },
   },
 } satisfies Record<string, Binary>;
+
+/**
+ * The share of maximum/minimum's gradient that goes to a: 1 where a wins, ½ on a tie, 0 where b
+ * wins. A NaN operand propagates to the output, so it takes the whole gradient (a if both are NaN).
+ */
+function shareOfFirst(a: T.NDArray, b: T.NDArray, aWins: T.NDArray): Tensor {
+  const share = T.add(aWins, T.mul(T.eq(a, b), 0.5));
+  return mask(T.where(T.isNaN(a), 1, T.where(T.isNaN(b), 0, share)));
+}
 
 function binary(name: keyof typeof binaryOps, a: TensorLike, b: TensorLike): Tensor {
   return apply(binaryOps[name] as Binary, [lift(a, b), lift(b, a)], undefined);

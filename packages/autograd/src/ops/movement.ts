@@ -101,6 +101,7 @@ function sliceAdjoint(g: Tensor, shape: T.Shape, ranges: (T.SliceRange | undefin
 /** Pads each axis with `value` ([before, after] per axis); composed from concatenations. */
 export function pad(x: Tensor, pads: readonly (readonly [number, number])[], value = 0): Tensor {
   if (pads.length !== x.rank) throw new T.ShapeError("pad", `expected ${x.rank} [before, after] pairs, got ${pads.length}`, [x.shape]);
+  for (const [b, a] of pads) T.checkArg(Number.isInteger(b) && Number.isInteger(a) && b >= 0 && a >= 0, "pad", `pad widths must be non-negative integers, got [${b},${a}]`);
   // The vjp of padding is slicing the interior back out: sliceAdjoint's forward is exactly padding with 0.
   const padded = sliceAdjoint(x, x.shape.map((d, i) => d + pads[i]![0] + pads[i]![1]), pads.map(([b], i) => ({ start: b, stop: b + x.shape[i]! })));
   if (value === 0) return padded;

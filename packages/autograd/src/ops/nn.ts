@@ -2,7 +2,7 @@ import * as T from "@zerograd/tensor";
 import { type OpDef, Tensor, apply } from "../tensor.js";
 import { mul, sub } from "./binary.js";
 import { matmul } from "./linalg.js";
-import { reshape, take } from "./movement.js";
+import { concat, reshape, take } from "./movement.js";
 import { sum } from "./reduce.js";
 import { exp } from "./unary.js";
 
@@ -42,7 +42,7 @@ export const col2im = (cols: Tensor, g: T.Window2D): Tensor => apply(windowOps.c
 export function conv2d(x: Tensor, filter: Tensor, options: T.WindowOptions = {}): Tensor {
   if (filter.rank !== 4) throw new T.ShapeError("conv2d", "filter must be [kh, kw, inChannels, outChannels]", [filter.shape]);
   const [kh, kw, cin, cout] = filter.shape as [number, number, number, number];
-  if (x.rank !== 4 || x.shape[3] !== cin) throw new T.ShapeError("conv2d", "input must be NHWC with the filter's input channels", [x.shape, filter.shape]);
+  if (x.rank === 4 && x.shape[3] !== cin) throw new T.ShapeError("conv2d", "input channels differ from the filter's", [x.shape, filter.shape]);
   const g = T.window2d("conv2d", x.shape, kh, kw, options);
   const y = matmul(im2col(x, g), reshape(filter, [kh * kw * cin, cout]));
   return reshape(y, [g.n, g.oh, g.ow, cout]);
@@ -55,7 +55,8 @@ export function conv2d(x: Tensor, filter: Tensor, options: T.WindowOptions = {})
 const maxPoolScatterOp: OpDef<{ argmax: Int32Array; shape: T.Shape }> = {
   name: "maxPoolScatter",
   forward: ([g], { argmax, shape }) => T.maxPool2dBackward(g!, argmax, shape),
-  vjp: (g, c) => [reshape(take(reshape(g, [-1]), c.attrs.argmax), c.inputs[0]!.shape)],
+  // A window lying wholly in the padding chose no input (argmax −1): that index picks the zero appended to g.
+  vjp: (g, c) => [reshape(take(concat([reshape(g, [-1]), new Tensor(T.zeros([1], { dtype: g.dtype }))]), c.attrs.argmax), c.inputs[0]!.shape)],
 };
 
 // Average pooling is linear; its vjp is its adjoint, whose vjp is average pooling again.

@@ -61,8 +61,9 @@ function outKept(c: { out: Tensor; inputs: readonly Tensor[]; attrs: ReduceAttrs
 }
 
 function shareAmongExtremes(g: Tensor, c: { inputs: readonly Tensor[]; out: Tensor; attrs: ReduceAttrs }): Tensor {
-  const x = c.inputs[0]!;
-  const isExtreme = eq(x, outKept(c));
+  const x = c.inputs[0]!.value, extreme = outKept(c).value;
+  // A NaN extreme came from the NaN elements: they share the gradient (as max pooling sends it to the NaN).
+  const isExtreme = mask(T.where(T.isNaN(extreme), T.isNaN(x), T.eq(x, extreme)));
   const count = new Tensor(T.sum(isExtreme.value, { axis: c.attrs.axes, keepDims: true }));
   return mul(div(keptShape(g, c), count), isExtreme);
 }
@@ -86,7 +87,8 @@ export function mean(x: Tensor, options: ReduceOptions = {}): Tensor {
 
 /** Population variance mean((x − mean x)²), composed from differentiable ops. */
 export function variance(x: Tensor, options: ReduceOptions = {}): Tensor {
-  return mean(square(sub(x, mean(x, { axis: options.axis, keepDims: true }))), options);
+  const axes = T.normAxes("variance", options.axis, x.rank);
+  return mean(square(sub(x, mean(x, { axis: axes, keepDims: true }))), { axis: axes, keepDims: options.keepDims });
 }
 
 /**
@@ -94,10 +96,11 @@ export function variance(x: Tensor, options: ReduceOptions = {}): Tensor {
  * depend on m, so neither does the gradient (softmax(x)), and exp never overflows.
  */
 export function logSumExp(x: Tensor, options: ReduceOptions = {}): Tensor {
-  const m = T.max(x.value, { axis: options.axis, keepDims: true });
+  const axes = T.normAxes("logSumExp", options.axis, x.rank);
+  const m = T.max(x.value, { axis: axes, keepDims: true });
   const shift = new Tensor(T.where(T.isFinite(m), m, 0));
-  const lse = add(log(sum(exp(sub(x, shift)), { axis: options.axis, keepDims: true })), shift);
-  return options.keepDims ? lse : reshape(lse, T.reducedShape(x.shape, T.normAxes("logSumExp", options.axis, x.rank), false));
+  const lse = add(log(sum(exp(sub(x, shift)), { axis: axes, keepDims: true })), shift);
+  return options.keepDims ? lse : reshape(lse, T.reducedShape(x.shape, axes, false));
 }
 
 // Index-valued reductions: no gradient.

@@ -77,7 +77,8 @@ export const paramOps = {
   leakyRelu: {
     name: "leakyRelu",
     forward: ([x], slope) => T.leakyRelu(x!, slope),
-    vjp: (g, c) => [mul(g, mask(T.where(T.gt(x0(c).value, 0), 1, c.attrs)))],
+    // The slope multiplies g directly, so it keeps g's dtype (a float32 0/1/slope mask would round it).
+    vjp: (g, c) => [where(mask(T.gt(x0(c).value, 0)), g, mul(g, c.attrs))],
   },
   // d elu = 1 for x > 0, α·eˣ = out + α otherwise
   elu: {

@@ -8,7 +8,7 @@ export interface CreateOptions {
 }
 
 /** Anything `array()` turns into an NDArray. */
-export type ArrayInput = NDArray | NestedArray | boolean | boolean[] | boolean[][] | Storage | readonly number[];
+export type ArrayInput = NDArray | NestedArray | boolean | boolean[] | boolean[][] | Storage | Int32Array | Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | readonly number[];
 
 /**
  * Builds an NDArray from a number, nested arrays (ragged ones are rejected) of numbers or booleans,
@@ -87,6 +87,7 @@ export function onesLike(x: NDArray): NDArray {
 export function arange(start: number, stop?: number, step = 1, options: CreateOptions = {}): NDArray {
   if (stop === undefined) [start, stop] = [0, start];
   checkArg(step !== 0 && Number.isFinite(step), "arange", `step must be a non-zero finite number, got ${step}`);
+  checkArg(Number.isFinite(start) && Number.isFinite(stop), "arange", `start and stop must be finite, got ${start} and ${stop}`);
   const n = Math.max(0, Math.ceil((stop - start) / step));
   const data = allocate(options.dtype ?? "float32", n);
   for (let i = 0; i < n; i++) data[i] = start + i * step;
@@ -122,7 +123,11 @@ function generator(seed: number | Random | undefined): Random {
 export function randomUniform(shape: Shape, low = 0, high = 1, options: RandomOptions = {}): NDArray {
   const x = zeros(shape, options);
   const rng = generator(options.seed);
-  for (let i = 0; i < x.size; i++) x.data[i] = rng.uniform(low, high);
+  for (let i = 0; i < x.size; i++) {
+    x.data[i] = rng.uniform(low, high);
+    // Storing in float32 can round a draw just below `high` up to `high`: draw again (p < 2⁻²⁴).
+    while (x.data[i]! >= high && high > low) x.data[i] = rng.uniform(low, high);
+  }
   return x;
 }
 

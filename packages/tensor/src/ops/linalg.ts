@@ -16,7 +16,12 @@ export function matmul(a: NDArray, b: NDArray): NDArray {
   const B = b.rank === 1 ? new NDArray(b.data, [b.shape[0]!, 1], [b.strides[0]!, 0], b.offset) : b;
   const M = A.shape[A.rank - 2]!, K = A.shape[A.rank - 1]!, K2 = B.shape[B.rank - 2]!, N = B.shape[B.rank - 1]!;
   if (K !== K2) throw new ShapeError("matmul", "inner dimensions differ", [a.shape, b.shape]);
-  const batch = broadcastShapes("matmul", A.shape.slice(0, -2), B.shape.slice(0, -2));
+  let batch: number[];
+  try {
+    batch = broadcastShapes("matmul", A.shape.slice(0, -2), B.shape.slice(0, -2));
+  } catch {
+    throw new ShapeError("matmul", "batch dimensions cannot be broadcast", [a.shape, b.shape]);
+  }
   const out = allocate(resultDType(a, b), sizeOf(batch) * M * N);
   const batchView = (x: NDArray) => ({
     offset: x.offset,

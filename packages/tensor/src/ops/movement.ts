@@ -74,6 +74,7 @@ export function slice(x: NDArray, ranges: readonly (SliceRange | undefined)[]): 
     const d = x.shape[i]!, r = ranges[i] ?? {};
     const step = r.step ?? 1;
     checkArg(Number.isInteger(step) && step !== 0, "slice", `step must be a non-zero integer, got ${step} on axis ${i}`);
+    for (const bound of [r.start, r.stop]) checkArg(bound === undefined || Number.isInteger(bound), "slice", `start and stop must be integers, got ${bound} on axis ${i}`);
     const clampIdx = (v: number, lo: number, hi: number) => Math.min(Math.max(v < 0 ? v + d : v, lo), hi);
     const start = r.start === undefined ? (step > 0 ? 0 : d - 1) : clampIdx(r.start, step > 0 ? 0 : -1, step > 0 ? d : d - 1);
     const stop = r.stop === undefined ? (step > 0 ? d : -1) : clampIdx(r.stop, step > 0 ? 0 : -1, step > 0 ? d : d - 1);

@@ -55,16 +55,18 @@ export function mean(x: NDArray, options: ReduceOptions = {}): NDArray {
 
 /** Population variance (ddof = 0): mean((x − mean(x))²). */
 export function variance(x: NDArray, options: ReduceOptions = {}): NDArray {
-  const centred = sub(x, mean(x, { axis: options.axis, keepDims: true }));
-  return mean(square(centred), options);
+  const axes = normAxes("variance", options.axis, x.rank);
+  const centred = sub(x, mean(x, { axis: axes, keepDims: true }));
+  return mean(square(centred), { axis: axes, keepDims: options.keepDims });
 }
 
 /** log Σ exp(x), stable: m + log Σ exp(x − m) with m the maximum (0 where m is ±∞). */
 export function logSumExp(x: NDArray, options: ReduceOptions = {}): NDArray {
-  const m = max(x, { axis: options.axis, keepDims: true });
+  const axes = normAxes("logSumExp", options.axis, x.rank);
+  const m = max(x, { axis: axes, keepDims: true });
   const safeM = new NDArray(m.data.map((v) => (Number.isFinite(v) ? v : 0)), m.shape);
-  const lse = add(log(sum(exp(sub(x, safeM)), { axis: options.axis, keepDims: true })), safeM);
-  return options.keepDims ? lse : new NDArray(lse.data, reducedShape(x.shape, normAxes("logSumExp", options.axis, x.rank), false));
+  const lse = add(log(sum(exp(sub(x, safeM)), { axis: axes, keepDims: true })), safeM);
+  return options.keepDims ? lse : new NDArray(lse.data, reducedShape(x.shape, axes, false));
 }
 
 /** Index of the maximum along one axis (or over the flattened array when axis is omitted). */
