@@ -5,9 +5,8 @@
 import { writeFileAtomic } from "@zerograd/nn/node";
 import { mkdir } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { DataFormatError } from "./data/index.js";
 import { USAGE, UsageError, parseJobArgs } from "./multitask/cli.js";
-import { runJob } from "./multitask/job.js";
+import { DataLoadError, runJob } from "./multitask/job.js";
 import { htmlReport, maskedWinsEverywhere, textTable } from "./multitask/summary.js";
 
 async function main(argv: string[]): Promise<number> {
@@ -30,9 +29,8 @@ async function main(argv: string[]): Promise<number> {
   try {
     job = await runJob(options, { write, verbose: options.quiet ? "silent" : "auto" });
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (e instanceof DataFormatError || err.code === "ENOENT" || err.code === "EACCES" || err.code === "EISDIR") {
-      process.stderr.write(`error: cannot read the data: ${err.message}\n`);
+    if (e instanceof DataLoadError) {
+      process.stderr.write(`error: cannot read the data: ${e.message}\n`);
       return 2;
     }
     throw e;

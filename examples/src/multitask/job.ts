@@ -34,14 +34,23 @@ export interface JobResult {
   results: StrategyResult[];
 }
 
+/** The data could not be read (missing files, malformed content): the command line exits with code 2. */
+export class DataLoadError extends Error {
+  override readonly name = "DataLoadError";
+}
+
 /** The data set: the embedded digits split 80/20, or an IDX folder with its own test files. */
 export async function loadData(options: JobOptions): Promise<{ name: string; train: Dataset; test: Dataset }> {
-  if (options.data === undefined) {
-    const { train, test } = splitDataset(await loadDigits(), options.testFraction, options.seed);
-    return { name: "UCI handwritten digits (embedded, 8×8)", train, test };
+  try {
+    if (options.data === undefined) {
+      const { train, test } = splitDataset(await loadDigits(), options.testFraction, options.seed);
+      return { name: "UCI handwritten digits (embedded, 8×8)", train, test };
+    }
+    const { train, test } = await loadIdxDataset(options.data);
+    return { name: `IDX files in ${options.data} (${train.height}×${train.width})`, train, test };
+  } catch (e) {
+    throw new DataLoadError((e as Error).message, { cause: e });
   }
-  const { train, test } = await loadIdxDataset(options.data);
-  return { name: `IDX files in ${options.data} (${train.height}×${train.width})`, train, test };
 }
 
 /**
