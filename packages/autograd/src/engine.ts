@@ -135,7 +135,10 @@ function checkArgnums(op: string, argnums: number | readonly number[], count: nu
 /**
  * value and gradient of a scalar function, as JAX's value_and_grad: with `argnums` a number
  * (default 0) the gradient is one tensor; with a list, an array. Nested calls work:
- * grad(x => grad(f)(x)) differentiates the gradient (the inner pass records itself).
+ * grad(x => grad(f)(x)) differentiates the gradient. The rule: an argument that already
+ * requires grad is a variable of some enclosing differentiation (an outer grad(), gradcheck, or
+ * a loss that will call backward()), so the gradient is recorded (createGraph) and stays
+ * connected to it; other arguments become fresh leaves and the result is detached.
  */
 export function valueAndGrad<A extends GradArgs>(f: (...args: A) => Tensor, argnums: number): (...args: A) => [Tensor, Tensor];
 export function valueAndGrad<A extends GradArgs>(f: (...args: A) => Tensor, argnums?: readonly number[]): (...args: A) => [Tensor, Tensor[]];

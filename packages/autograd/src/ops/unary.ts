@@ -11,7 +11,7 @@ export const unaryOps = {
   neg: { name: "neg", forward: ([x]) => T.neg(x!), vjp: (g) => [neg(g)] },
   // d|x| = sign(x); sign has zero gradient everywhere it is defined.
   abs: { name: "abs", forward: ([x]) => T.abs(x!), vjp: (g, c) => [mul(g, sign(x0(c)))] },
-  sign: { name: "sign", forward: ([x]) => T.sign(x!), vjp: () => [null] },
+  sign: { name: "sign", forward: ([x]) => T.sign(x!), vjp: (_, c) => [new Tensor(T.zeros(x0(c).shape, { dtype: x0(c).dtype }))] },
   exp: { name: "exp", forward: ([x]) => T.exp(x!), vjp: (g, c) => [mul(g, c.out)] },
   // d(eˣ − 1) = eˣ = out + 1
   expm1: { name: "expm1", forward: ([x]) => T.expm1(x!), vjp: (g, c) => [mul(g, add(c.out, 1))] },
