@@ -1,1 +1,35 @@
-export {};
+/**
+ * @zerograd/nn — layers, models, optimizers, fit(), and weights in the safetensors format.
+ * Runs anywhere JavaScript does; file helpers live in `@zerograd/nn/node`.
+ */
+export { Module, Parameter, StateBuffer, StateDictError, functionalCall, type AnyModule, type StateDict, type StateValue } from "./module.js";
+export * as init from "./init.js";
+export { manualSeed, defaultGenerator, type Initializer, type InitializerName, type InitContext } from "./init.js";
+export { ReLU, LeakyReLU, ELU, GELU, Sigmoid, Tanh, Softmax, type Activation, type ActivationName } from "./layers/activations.js";
+export { Dense, Flatten, Dropout, Embedding, type DenseOptions, type EmbeddingOptions, type WeightOptions } from "./layers/core.js";
+export { Conv2D, MaxPool2D, AvgPool2D, GlobalAveragePooling, type Conv2DOptions, type PoolOptions } from "./layers/conv.js";
+export { BatchNormalization, LayerNormalization, type BatchNormalizationOptions, type LayerNormalizationOptions } from "./layers/normalization.js";
+export { Sequential, MultiHead, Functional, type Layer } from "./containers.js";
+export { Optimizer, type OptimizerState } from "./optim/optimizer.js";
+export { SGD, Adam, AdamW, RMSprop, type SGDOptions, type AdamOptions, type RMSpropOptions } from "./optim/optimizers.js";
+export { clipGradNorm, clipGradValue } from "./optim/clip.js";
+export { type Schedule, constantLr, stepDecay, exponentialDecay, cosineDecay, linearWarmup } from "./optim/schedules.js";
+export * from "./safetensors.js";
+export * from "./progress.js";
+export { fit, evaluate, predict, type FitOptions } from "./train/fit.js";
+export { type Data, type Inputs, type ArrayInput, type FlatArray } from "./train/data.js";
+export { type CompileOptions, type LossSpec, type MetricSpec, type MetricFn, type GroupWeights } from "./train/spec.js";
+export {
+  type Callback,
+  type TrainingContext,
+  type History,
+  type Logs,
+  earlyStopping,
+  modelCheckpoint,
+  learningRateScheduler,
+  groupReweighting,
+  type EarlyStoppingOptions,
+  type ModelCheckpointOptions,
+  type GroupReweightingOptions,
+} from "./train/callbacks.js";
+export { encodeWeights, loadWeights, weightsAsTensors, encodeCheckpoint, decodeCheckpoint, type TrainingCheckpoint, type WeightsLayout, type WeightsOptions } from "./serialize.js";

@@ -1,0 +1,139 @@
+/** BatchNormalization and LayerNormalization. */
+import { Tensor, add, mean, mul, noGrad, rsqrt, square, sub } from "@zerograd/autograd";
+import * as T from "@zerograd/tensor";
+import { NDArray, ShapeError, checkArg, fmtShape } from "@zerograd/tensor";
+import { Module, Parameter, StateBuffer } from "../module.js";
+import type { WeightOptions } from "./core.js";
+
+export interface BatchNormalizationOptions extends Pick<WeightOptions, "dtype"> {
+  /** Weight of the new batch in the running statistics: r ← (1 − momentum)·r + momentum·batch. Default 0.1 (PyTorch's convention). */
+  momentum?: number;
+  /** Added to the variance before the square root. Default 1e-5. */
+  eps?: number;
+  /** Learn a scale γ (`weight`) and shift β (`bias`). Default true. */
+  affine?: boolean;
+}
+
+/**
+ * Batch normalisation over the last (channel) axis: each channel is normalised with statistics
+ * over every other axis (batch, and height/width for NHWC images), then scaled and shifted:
+ *
+ *   y = (x − μ) / √(σ² + ε) · γ + β
+ *
+ * Training: μ and σ² are the batch mean and (biased) variance, and the running statistics move
+ * towards them (the running variance uses the unbiased batch variance, as PyTorch).
+ * Inference (`eval()`): μ and σ² are the running statistics.
+ *
+ * Names follow PyTorch (`weight`, `bias`, `running_mean`, `running_var`) so that saved files load
+ * into torch.nn.BatchNorm1d/2d (which expects NCHW inputs, but the same per-channel numbers).
+ */
+export class BatchNormalization extends Module {
+  weight: Parameter | null;
+  bias: Parameter | null;
+  running_mean: StateBuffer;
+  running_var: StateBuffer;
+  readonly momentum: number;
+  readonly eps: number;
+
+  constructor(
+    readonly numFeatures: number,
+    options: BatchNormalizationOptions = {},
+  ) {
+    super();
+    checkArg(Number.isInteger(numFeatures) && numFeatures > 0, "BatchNormalization", `numFeatures must be a positive integer, got ${numFeatures}`);
+    this.momentum = options.momentum ?? 0.1;
+    this.eps = options.eps ?? 1e-5;
+    checkArg(this.momentum >= 0 && this.momentum <= 1, "BatchNormalization", `momentum must be in [0, 1], got ${this.momentum}`);
+    checkArg(this.eps > 0, "BatchNormalization", `eps must be > 0, got ${this.eps}`);
+    const dtype = { dtype: options.dtype };
+    const affine = options.affine ?? true;
+    this.weight = affine ? new Parameter(T.ones([numFeatures], dtype)) : null;
+    this.bias = affine ? new Parameter(T.zeros([numFeatures], dtype)) : null;
+    this.running_mean = new StateBuffer(T.zeros([numFeatures], dtype));
+    this.running_var = new StateBuffer(T.ones([numFeatures], dtype));
+  }
+
+  forward(x: Tensor): Tensor {
+    const op = "BatchNormalization";
+    if (x.rank < 2 || x.shape[x.rank - 1] !== this.numFeatures) throw new ShapeError(op, `input's last axis must have ${this.numFeatures} channels`, [x.shape]);
+    const axes = x.shape.slice(0, -1).map((_, i) => i);
+    let normalised: Tensor;
+    if (this.training) {
+      const n = x.size / this.numFeatures;
+      if (n < 2) throw new ShapeError(op, `training needs more than one value per channel (got ${n})`, [x.shape]);
+      const mu = mean(x, { axis: axes, keepDims: true });
+      const centred = sub(x, mu);
+      const variance = mean(square(centred), { axis: axes, keepDims: true });
+      normalised = mul(centred, rsqrt(add(variance, this.eps)));
+      this.updateRunningStats(mu.value, variance.value, n);
+    } else {
+      normalised = mul(sub(x, this.running_mean), rsqrt(add(this.running_var, this.eps)));
+    }
+    const scaled = this.weight ? mul(normalised, this.weight) : normalised;
+    return this.bias ? add(scaled, this.bias) : scaled;
+  }
+
+  private updateRunningStats(batchMean: NDArray, batchVar: NDArray, n: number): void {
+    noGrad(() => {
+      const m = this.momentum, unbias = n / (n - 1);
+      const rm = this.running_mean.value.data, rv = this.running_var.value.data;
+      const bm = batchMean.flat(), bv = batchVar.flat();
+      for (let c = 0; c < this.numFeatures; c++) {
+        rm[c] = (1 - m) * rm[c]! + m * bm[c]!;
+        rv[c] = (1 - m) * rv[c]! + m * bv[c]! * unbias;
+      }
+    });
+  }
+
+  override describe(): string {
+    return `BatchNormalization(${this.numFeatures}, momentum=${this.momentum}, eps=${this.eps})`;
+  }
+}
+
+export interface LayerNormalizationOptions extends Pick<WeightOptions, "dtype"> {
+  /** Default 1e-5. */
+  eps?: number;
+  /** Learn a per-element scale (`weight`) and shift (`bias`). Default true. */
+  affine?: boolean;
+}
+
+/**
+ * Layer normalisation: each sample is normalised over its last axes (those of
+ * `normalizedShape`), with its own mean and biased variance, then scaled and shifted per element.
+ * Identical in training and inference.
+ */
+export class LayerNormalization extends Module {
+  weight: Parameter | null;
+  bias: Parameter | null;
+  readonly normalizedShape: number[];
+  readonly eps: number;
+
+  constructor(normalizedShape: number | readonly number[], options: LayerNormalizationOptions = {}) {
+    super();
+    this.normalizedShape = typeof normalizedShape === "number" ? [normalizedShape] : [...normalizedShape];
+    checkArg(this.normalizedShape.length > 0 && this.normalizedShape.every((d) => Number.isInteger(d) && d > 0), "LayerNormalization", `normalizedShape must be positive integers, got ${fmtShape(this.normalizedShape)}`);
+    this.eps = options.eps ?? 1e-5;
+    checkArg(this.eps > 0, "LayerNormalization", `eps must be > 0, got ${this.eps}`);
+    const affine = options.affine ?? true;
+    this.weight = affine ? new Parameter(T.ones(this.normalizedShape, { dtype: options.dtype })) : null;
+    this.bias = affine ? new Parameter(T.zeros(this.normalizedShape, { dtype: options.dtype })) : null;
+  }
+
+  forward(x: Tensor): Tensor {
+    const k = this.normalizedShape.length;
+    const tail = x.shape.slice(x.rank - k);
+    if (x.rank < k || tail.some((d, i) => d !== this.normalizedShape[i])) {
+      throw new ShapeError("LayerNormalization", `input must end with the normalised shape ${fmtShape(this.normalizedShape)}`, [x.shape]);
+    }
+    const axes = tail.map((_, i) => x.rank - k + i);
+    const centred = sub(x, mean(x, { axis: axes, keepDims: true }));
+    const variance = mean(square(centred), { axis: axes, keepDims: true });
+    const normalised = mul(centred, rsqrt(add(variance, this.eps)));
+    const scaled = this.weight ? mul(normalised, this.weight) : normalised;
+    return this.bias ? add(scaled, this.bias) : scaled;
+  }
+
+  override describe(): string {
+    return `LayerNormalization(${fmtShape(this.normalizedShape)}, eps=${this.eps})`;
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * Weights and training checkpoints as safetensors bytes (Uint8Array in, Uint8Array out); the
+ * Node file helpers in `@zerograd/nn/node` write these bytes atomically.
+ *
+ * Weights: one tensor per parameter and buffer, named by its dotted path (`0.weight`). Dense,
+ * Embedding, BatchNormalization and LayerNormalization use PyTorch's names and layouts, so the
+ * file loads into the matching torch.nn modules with `load_state_dict(safetensors.torch.load_file(path))`.
+ * Conv2D filters are stored as [kh, kw, in, out]; pass `{ layout: "pytorch" }` to store (or read)
+ * them as PyTorch's [out, in, kh, kw].
+ *
+ * Checkpoints: the weights ("model.<name>"), the optimizer's slots ("optimizer.<slot>.<index>")
+ * and, in the `__metadata__`, everything else as JSON: epoch, step, generator states, history,
+ * group weights, callback states and the optimizer's hyperparameters.
+ */
+import { NDArray, ShapeError, transpose } from "@zerograd/tensor";
+import { Conv2D } from "./layers/conv.js";
+import type { AnyModule, StateDict } from "./module.js";
+import type { OptimizerState } from "./optim/optimizer.js";
+import { type NamedTensor, SafetensorsError, decodeSafetensors, encodeSafetensors } from "./safetensors.js";
+
+/** Where conv filters follow TensorFlow's [kh, kw, in, out] (native) or PyTorch's [out, in, kh, kw]. */
+export type WeightsLayout = "native" | "pytorch";
+
+export interface WeightsOptions {
+  layout?: WeightsLayout;
+  /** Extra `__metadata__` strings. */
+  metadata?: Record<string, string>;
+}
+
+const TO_PYTORCH = [3, 2, 0, 1]; // [kh, kw, in, out] → [out, in, kh, kw]
+const FROM_PYTORCH = [2, 3, 1, 0]; // and back
+
+/** The names of every Conv2D filter in the model (their layout differs between the frameworks). */
+function convFilterNames(model: AnyModule): Set<string> {
+  const names = new Set<string>();
+  for (const [path, m] of model.namedModules()) if (m instanceof Conv2D) names.add(path ? `${path}.weight` : "weight");
+  return names;
+}
+
+function named(a: NDArray): NamedTensor {
+  const c = a.contiguous();
+  return { shape: [...c.shape], data: c.flat() as Float32Array | Float64Array };
+}
+
+/** The model's state dict as safetensors tensors, with conv filters in the chosen layout. */
+export function weightsAsTensors(model: AnyModule, layout: WeightsLayout = "native"): Record<string, NamedTensor> {
+  const convs = layout === "pytorch" ? convFilterNames(model) : new Set<string>();
+  const out: Record<string, NamedTensor> = {};
+  for (const [name, value] of Object.entries(model.stateDict())) {
+    out[name] = named(convs.has(name) ? new NDArray(transpose(value, TO_PYTORCH).copyData(), TO_PYTORCH.map((a) => value.shape[a]!)) : value);
+  }
+  return out;
+}
+
+/** Encodes the model's parameters and buffers as a safetensors file. */
+export function encodeWeights(model: AnyModule, options: WeightsOptions = {}): Uint8Array {
+  return encodeSafetensors(weightsAsTensors(model, options.layout), { format: "pt", ...(options.metadata ?? {}) });
+}
+
+/**
+ * Loads a safetensors file into the model. The whole file is checked (header, offsets, dtypes)
+ * and then every name and shape against the model before any value is written: on any error the
+ * model is left untouched. F16, BF16 and F64 values are converted to the parameters' dtype.
+ */
+export function loadWeights(model: AnyModule, bytes: Uint8Array, options: { strict?: boolean; layout?: WeightsLayout } = {}): void {
+  const { tensors } = decodeSafetensors(bytes);
+  const convs = options.layout === "pytorch" ? convFilterNames(model) : new Set<string>();
+  const state: Record<string, NDArray> = {};
+  for (const [name, t] of Object.entries(tensors)) {
+    const a = new NDArray(t.data, t.shape);
+    if (convs.has(name)) {
+      if (a.rank !== 4) throw new ShapeError("loadWeights", `${JSON.stringify(name)}: a PyTorch conv filter must be [out, in, kh, kw]`, [a.shape]);
+      state[name] = new NDArray(transpose(a, FROM_PYTORCH).copyData(), FROM_PYTORCH.map((ax) => a.shape[ax]!));
+    } else state[name] = a;
+  }
+  model.loadStateDict(state, { strict: options.strict ?? true });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checkpoints
+
+/** Everything fit() needs to continue a run exactly where it stopped. */
+export interface TrainingCheckpoint {
+  /** Epochs completed. */
+  epoch: number;
+  /** Optimizer steps taken. */
+  globalStep: number;
+  weights: StateDict;
+  optimizer: OptimizerState;
+  /** Generator states: the one that shuffles batches, and the model's own (dropout) by name. */
+  rng: { shuffle: number[]; model: Record<string, number[]> };
+  /** Every logged value per epoch so far. */
+  history: Record<string, number[]>;
+  /** Per output: the current weight of each group id. */
+  groupWeights: Record<string, Record<number, number>>;
+  /** What each callback asked to keep (in the order of fit's callbacks). */
+  callbacks: unknown[];
+}
+
+const CHECKPOINT_FORMAT = "zerograd.checkpoint/1";
+
+/** JSON with exact numbers: non-finite numbers (NaN, ±Infinity) are tagged instead of becoming null. */
+function toJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? { $number: String(v) } : v));
+}
+
+function fromJson(text: string): unknown {
+  return JSON.parse(text, (_key, v: unknown) => {
+    if (typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 1 && typeof (v as { $number?: unknown }).$number === "string") {
+      return Number((v as { $number: string }).$number);
+    }
+    return v;
+  });
+}
+
+/** Encodes a training checkpoint as one safetensors file. */
+export function encodeCheckpoint(checkpoint: TrainingCheckpoint): Uint8Array {
+  const tensors: Record<string, NamedTensor> = {};
+  for (const [name, value] of Object.entries(checkpoint.weights)) tensors[`model.${name}`] = named(value);
+  const present: Record<string, number[]> = {};
+  for (const [slot, list] of Object.entries(checkpoint.optimizer.slots)) {
+    present[slot] = [];
+    list.forEach((a, i) => {
+      if (a === null) return;
+      present[slot]!.push(i);
+      tensors[`optimizer.${slot}.${i}`] = named(a);
+    });
+  }
+  const { weights: _w, optimizer, ...rest } = checkpoint;
+  const state = { ...rest, optimizer: { type: optimizer.type, lr: optimizer.lr, options: optimizer.options, steps: optimizer.steps, slots: present }, weightNames: Object.keys(checkpoint.weights) };
+  return encodeSafetensors(tensors, { format: CHECKPOINT_FORMAT, state: toJson(state) });
+}
+
+/** Decodes a checkpoint written by encodeCheckpoint; malformed files throw before anything is returned. */
+export function decodeCheckpoint(bytes: Uint8Array): TrainingCheckpoint {
+  const op = "decodeCheckpoint";
+  const { tensors, metadata } = decodeSafetensors(bytes);
+  const fail = (rule: string): never => {
+    throw new SafetensorsError(op, rule);
+  };
+  if (metadata.format !== CHECKPOINT_FORMAT) fail(`not a training checkpoint: metadata "format" is ${JSON.stringify(metadata.format)}, expected ${JSON.stringify(CHECKPOINT_FORMAT)}`);
+  let state: Record<string, unknown>;
+  try {
+    state = fromJson(metadata.state ?? "") as Record<string, unknown>;
+  } catch (e) {
+    return fail(`the checkpoint state is not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof state !== "object" || state === null) fail("the checkpoint state must be a JSON object");
+  const int = (v: unknown, name: string) => (Number.isInteger(v) && (v as number) >= 0 ? (v as number) : fail(`${name} must be a non-negative integer, got ${JSON.stringify(v)}`));
+  const epoch = int(state.epoch, "epoch");
+  const globalStep = int(state.globalStep, "globalStep");
+  const weightNames = Array.isArray(state.weightNames) ? (state.weightNames as unknown[]) : fail("weightNames must be a list");
+  const weights: StateDict = {};
+  for (const name of weightNames) {
+    const t = typeof name === "string" ? tensors[`model.${name}`] : undefined;
+    if (!t) fail(`the weight ${JSON.stringify(name)} is listed but its tensor is missing`);
+    weights[name as string] = new NDArray(t!.data, t!.shape);
+  }
+  const opt = state.optimizer as Record<string, unknown> | undefined;
+  if (typeof opt !== "object" || opt === null || typeof opt.type !== "string" || !Array.isArray(opt.steps)) fail("the optimizer state is malformed");
+  const slots: Record<string, (NDArray | null)[]> = {};
+  const n = (opt!.steps as unknown[]).length;
+  for (const [slot, indices] of Object.entries((opt!.slots ?? {}) as Record<string, unknown>)) {
+    if (!Array.isArray(indices)) fail(`optimizer slot ${JSON.stringify(slot)} must list parameter indices`);
+    slots[slot] = new Array<NDArray | null>(n).fill(null);
+    for (const i of indices as unknown[]) {
+      const t = tensors[`optimizer.${slot}.${String(i)}`];
+      if (!Number.isInteger(i) || (i as number) < 0 || (i as number) >= n || !t) fail(`optimizer slot ${JSON.stringify(slot)} lists parameter ${JSON.stringify(i)} but has no tensor for it`);
+      slots[slot]![i as number] = new NDArray(t!.data, t!.shape);
+    }
+  }
+  const rng = state.rng as TrainingCheckpoint["rng"] | undefined;
+  if (typeof rng !== "object" || rng === null || !Array.isArray(rng.shuffle) || typeof rng.model !== "object") fail("the generator states are malformed");
+  return {
+    epoch,
+    globalStep,
+    weights,
+    optimizer: { type: opt!.type as string, lr: opt!.lr as number, options: opt!.options as Record<string, number | boolean>, steps: opt!.steps as number[], slots },
+    rng: rng!,
+    history: (state.history ?? {}) as Record<string, number[]>,
+    groupWeights: (state.groupWeights ?? {}) as Record<string, Record<number, number>>,
+    callbacks: (state.callbacks ?? []) as unknown[],
+  };
+}
+

@@ -1,0 +1,274 @@
+import { Tensor, mul, square, sub, sum, tensor } from "@zerograd/autograd";
+import { NDArray, ShapeError } from "@zerograd/tensor";
+import { describe, expect, test } from "vitest";
+import {
+  Adam,
+  AdamW,
+  Dense,
+  type Optimizer,
+  Parameter,
+  RMSprop,
+  SGD,
+  clipGradNorm,
+  clipGradValue,
+  constantLr,
+  cosineDecay,
+  exponentialDecay,
+  linearWarmup,
+  stepDecay,
+} from "../src/index.js";
+
+/**
+ * The tiny problem every optimizer is checked on: f(p) = Σ ½·aᵢ·pᵢ² − bᵢ·pᵢ with a = [1, 4],
+ * b = [0.5, −1], from p = [1, −2], so ∇f = a·p − b (first gradient [0.5, −7]). Parameters are
+ * float64 so that the comparison is with the formulas themselves, not with float32 rounding.
+ *
+ * The reference values are the optimizers' documented update rules applied by hand in float64
+ * (three steps each). First steps, worked out:
+ *   SGD lr 0.1:            p₁ = [1 − 0.1·0.5, −2 + 0.1·7]            = [0.95, −1.3]
+ *   Adam lr 0.1:           m̂₁ = g, v̂₁ = g², so p₁ = p₀ − 0.1·g/(|g| + 1e-8) ≈ [0.9, −1.9]
+ *   SGD momentum 0.9:      b₁ = g, so p₁ equals plain SGD's; p₂ = p₁ − 0.1·(0.9·g₁ + g₂)
+ */
+function problem(): { p: Parameter; loss: () => Tensor } {
+  const p = new Parameter(new NDArray(new Float64Array([1, -2]), [2]));
+  const a = tensor([1, 4], { dtype: "float64" }), b = tensor([0.5, -1], { dtype: "float64" });
+  return { p, loss: () => sum(sub(mul(0.5, mul(a, square(p))), mul(b, p))) };
+}
+
+function threeSteps(make: (params: Parameter[]) => Optimizer): number[][] {
+  const { p, loss } = problem();
+  const opt = make([p]);
+  const out: number[][] = [];
+  for (let t = 0; t < 3; t++) {
+    opt.zeroGrad();
+    loss().backward();
+    opt.step();
+    out.push(Array.from(p.data));
+  }
+  return out;
+}
+
+function expectSteps(actual: number[][], expected: number[][]): void {
+  expected.forEach((row, t) => row.forEach((v, i) => expect(actual[t]![i]).toBeCloseTo(v, 12)));
+}
+
+describe("optimizers vs hand-computed steps", () => {
+  test("SGD", () => {
+    expectSteps(threeSteps((ps) => new SGD(ps, { lr: 0.1 })), [
+      [0.95, -1.3],
+      [0.905, -0.88],
+      [0.8645, -0.628],
+    ]);
+  });
+
+  test("SGD with momentum", () => {
+    expectSteps(threeSteps((ps) => new SGD(ps, { lr: 0.1, momentum: 0.9 })), [
+      [0.95, -1.3],
+      [0.86, -0.25],
+      [0.743, 0.695],
+    ]);
+  });
+
+  test("SGD with Nesterov momentum", () => {
+    expectSteps(threeSteps((ps) => new SGD(ps, { lr: 0.1, momentum: 0.9, nesterov: true })), [
+      [0.905, -0.67],
+      [0.78755, 0.2162],
+      [0.6636605, 0.508268],
+    ]);
+  });
+
+  test("SGD with dampening and weight decay", () => {
+    expectSteps(threeSteps((ps) => new SGD(ps, { lr: 0.1, momentum: 0.5, dampening: 0.25, weightDecay: 0.1 })), [
+      [0.94, -1.28],
+      [0.86995, -0.6014],
+      [0.800654125, -0.1521695],
+    ]);
+  });
+
+  test("Adam: the first three steps, with bias correction", () => {
+    expectSteps(threeSteps((ps) => new Adam(ps, { lr: 0.1 })), [
+      [0.900000002, -1.9000000001428572],
+      [0.8011874237306403, -1.8001964895187996],
+      [0.7048712557394511, -1.7007383998064156],
+    ]);
+  });
+
+  test("Adam with L2 weight decay, and AdamW with decoupled decay", () => {
+    expectSteps(threeSteps((ps) => new Adam(ps, { lr: 0.1, weightDecay: 0.1 })), [
+      [0.9000000016666666, -1.9000000001388888],
+      [0.8010288770205514, -1.8001956339826843],
+      [0.7041738954091028, -1.700735109921926],
+    ]);
+    expectSteps(threeSteps((ps) => new AdamW(ps, { lr: 0.1, weightDecay: 0.1 })), [
+      [0.890000002, -1.8800000001428572],
+      [0.7824947411234726, -1.7614479343825875],
+      [0.6790401741693037, -1.6445184542474305],
+    ]);
+  });
+
+  test("RMSprop, plain and centered with momentum", () => {
+    expectSteps(threeSteps((ps) => new RMSprop(ps, { lr: 0.01 })), [
+      [0.900000019999996, -1.9000000014285714],
+      [0.837339191914019, -1.8312164081711606],
+      [0.7904332423841129, -1.77598809075622],
+    ]);
+    expectSteps(threeSteps((ps) => new RMSprop(ps, { lr: 0.01, momentum: 0.9, centered: true })), [
+      [0.899496238676095, -1.8994962199170802],
+      [0.7458054640215543, -1.7395762361655513],
+      [0.5708675673484416, -1.541897744556601],
+    ]);
+  });
+
+  test("parameters without a gradient are skipped (their state does not advance)", () => {
+    const a = new Parameter(new NDArray(new Float32Array([1]), [1]));
+    const b = new Parameter(new NDArray(new Float32Array([1]), [1]));
+    const opt = new Adam([a, b], { lr: 0.1 });
+    a.grad = tensor([1]);
+    opt.step();
+    expect(a.data[0]).toBeCloseTo(0.9, 6);
+    expect(b.data[0]).toBe(1);
+    expect(opt.stateDict().steps).toEqual([1, 0]);
+    expect(opt.stateDict().slots.m![1]).toBeNull();
+  });
+
+  test("a step writes in place: parameter objects and storage stay the same", () => {
+    const d = new Dense(2, 2, { seed: 1 });
+    const storage = d.weight.value.data;
+    const opt = new SGD(d.parameters(), { lr: 0.5 });
+    sum(d.call(tensor([[1, 2]]))).backward();
+    const before = Array.from(storage);
+    opt.step();
+    expect(d.weight.value.data).toBe(storage);
+    expect(Array.from(storage)).not.toEqual(before);
+  });
+});
+
+describe("optimizer state", () => {
+  test("state dict → new optimizer → continue equals an uninterrupted run bitwise", () => {
+    const run = (split: boolean) => {
+      const { p, loss } = problem();
+      let opt: Optimizer = new Adam([p], { lr: 0.05, betas: [0.8, 0.95] });
+      for (let t = 0; t < 6; t++) {
+        if (split && t === 3) {
+          const state = opt.stateDict();
+          opt = new Adam([p], { lr: 1 }); // different settings: the state brings back lr and betas
+          opt.loadStateDict(state);
+        }
+        opt.zeroGrad();
+        loss().backward();
+        opt.step();
+      }
+      return Array.from(p.data);
+    };
+    expect(run(true)).toEqual(run(false));
+  });
+
+  test("stateDict is a copy; loadStateDict checks type, counts and shapes before changing anything", () => {
+    const d = new Dense(2, 2, { seed: 1 });
+    const opt = new SGD(d.parameters(), { lr: 0.1, momentum: 0.9 });
+    sum(d.call(tensor([[1, 2]]))).backward();
+    opt.step();
+    const state = opt.stateDict();
+    state.slots.momentumBuffer![0]!.data.fill(9);
+    expect(Array.from(opt.stateDict().slots.momentumBuffer![0]!.data)).not.toContain(9);
+
+    const good = opt.stateDict();
+    expect(() => new Adam(d.parameters()).loadStateDict(good)).toThrow('Adam.loadStateDict: the state is from a "SGD" optimizer, not Adam');
+    const other = new SGD(new Dense(3, 2).parameters(), { lr: 0.1, momentum: 0.9 });
+    const before = other.stateDict();
+    expect(() => other.loadStateDict(good)).toThrow(ShapeError);
+    expect(other.stateDict()).toEqual(before);
+    expect(() => opt.loadStateDict({ ...good, steps: [1] })).toThrow(/steps must be 2 non-negative integers/);
+    expect(() => opt.loadStateDict({ ...good, lr: NaN })).toThrow(/learning rate must be a finite number/);
+  });
+
+  test("constructor checks", () => {
+    const p = new Parameter(new NDArray(new Float32Array(2), [2]));
+    expect(() => new SGD([])).toThrow("SGD: was given no parameters");
+    expect(() => new SGD([p, p])).toThrow("SGD: parameter 1 appears twice");
+    expect(() => new SGD([tensor([1, 2])])).toThrow(/must be a leaf tensor that requires grad/);
+    expect(() => new SGD([p], { nesterov: true })).toThrow(/Nesterov momentum needs momentum > 0/);
+    expect(() => new Adam([p], { betas: [1, 0.9] })).toThrow("Adam: betas[0] must be in [0, 1), got 1");
+    expect(() => new RMSprop([p], { lr: -1 })).toThrow(/learning rate must be a finite number ≥ 0/);
+  });
+});
+
+describe("gradient clipping", () => {
+  const withGrad = (values: number[]) => {
+    const p = new Parameter(new NDArray(new Float32Array(values.length), [values.length]));
+    p.grad = tensor(values);
+    return p;
+  };
+
+  test("by global norm: one factor maxNorm/(norm + 1e-6) for every gradient when the norm is too large", () => {
+    const a = withGrad([3]), b = withGrad([0, 4]), none = new Parameter(new NDArray(new Float32Array(1), [1]));
+    expect(clipGradNorm([a, b, none], 1)).toBe(5);
+    const f = 1 / (5 + 1e-6);
+    expect(a.grad!.data[0]).toBeCloseTo(3 * f, 7);
+    expect(Array.from(b.grad!.data)[1]).toBeCloseTo(4 * f, 7);
+    expect(none.grad).toBeNull();
+    const small = withGrad([0.3, 0.4]);
+    expect(clipGradNorm([small], 1)).toBeCloseTo(0.5, 7);
+    expect(Array.from(small.grad!.data)).toEqual([Math.fround(0.3), Math.fround(0.4)]); // under the limit: unchanged
+    expect(() => clipGradNorm([withGrad([NaN])], 1)).toThrow(/global norm is NaN/);
+    expect(() => clipGradNorm([a], 0)).toThrow(RangeError);
+  });
+
+  test("by value", () => {
+    const p = withGrad([-3, 0.5, 2]);
+    clipGradValue([p], 1);
+    expect(Array.from(p.grad!.data)).toEqual([-1, 0.5, 1]);
+  });
+});
+
+describe("learning-rate schedules match their formulas", () => {
+  const ts = [0, 1, 2, 5, 9, 10, 11, 30];
+  test("step: lr₀·γ^⌊t/s⌋", () => {
+    const s = stepDecay(0.1, 10, 0.5);
+    expect(ts.map(s)).toEqual(ts.map((t) => 0.1 * 0.5 ** Math.floor(t / 10)));
+    expect([s(9), s(10), s(20)]).toEqual([0.1, 0.05, 0.025]);
+  });
+
+  test("exponential: lr₀·γ^t", () => {
+    const s = exponentialDecay(1, 0.9);
+    expect(ts.map(s)).toEqual(ts.map((t) => 0.9 ** t));
+  });
+
+  test("cosine: from lr₀ to the floor over T steps, then flat", () => {
+    const s = cosineDecay(0.1, 10, 0.01);
+    expect(ts.map(s)).toEqual(ts.map((t) => 0.01 + ((0.1 - 0.01) * (1 + Math.cos((Math.PI * Math.min(t, 10)) / 10))) / 2));
+    expect(s(0)).toBe(0.1);
+    expect(s(5)).toBeCloseTo(0.055, 15);
+    expect(s(10)).toBeCloseTo(0.01, 15);
+  });
+
+  test("linear warm-up: after(0)·(t+1)/W, then the schedule restarted", () => {
+    const s = linearWarmup(4, stepDecay(0.2, 2, 0.5));
+    expect([0, 1, 2, 3].map(s)).toEqual([0.05, 0.1, 0.15000000000000002, 0.2]);
+    expect([4, 5, 6, 7].map(s)).toEqual([0.2, 0.2, 0.1, 0.1]);
+    expect(linearWarmup(0, 0.3)(0)).toBe(0.3);
+    expect(constantLr(0.3)(7)).toBe(0.3);
+  });
+
+  test("bad arguments", () => {
+    expect(() => stepDecay(0.1, 0)).toThrow(/stepSize must be a positive integer/);
+    expect(() => cosineDecay(0.1, 10, 0.5)).toThrow(/final must be in \[0, initial\]/);
+    expect(() => exponentialDecay(0.1, 0.9)(-1)).toThrow(/the step must be a non-negative integer/);
+  });
+
+  test("in a hand-written loop, a schedule sets optimizer.lr", () => {
+    const { p, loss } = problem();
+    const opt = new SGD([p], { lr: 0 });
+    const schedule = stepDecay(0.1, 1, 0.5);
+    for (let epoch = 0; epoch < 2; epoch++) {
+      opt.lr = schedule(epoch);
+      opt.zeroGrad();
+      loss().backward();
+      opt.step();
+    }
+    // p₁ = [0.95, −1.3] with lr 0.1; then g = [0.45, −4.2] with lr 0.05
+    const [p0, p1] = Array.from(p.data);
+    expect(p0).toBeCloseTo(0.9275, 12);
+    expect(p1).toBeCloseTo(-1.09, 12);
+  });
+});
