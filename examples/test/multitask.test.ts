@@ -5,12 +5,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { describe, expect, test } from "vitest";
-import { DEFAULTS, UsageError, parseJobArgs } from "../src/multitask/cli.js";
+import { DEFAULTS, type JobOptions, UsageError, parseJobArgs } from "../src/multitask/cli.js";
 import { f1Score } from "../src/multitask/evaluate.js";
 import { attributeWeights, runJob } from "../src/multitask/job.js";
 import { applyStrategy } from "../src/multitask/strategies.js";
 import { maskedWinsEverywhere } from "../src/multitask/summary.js";
-import { ATTRIBUTES, type Targets, attributesOf, coverage, hideLabels, inkOf, isComplete } from "../src/multitask/targets.js";
+import { DIGIT_ATTRIBUTES, FASHION_ATTRIBUTES, type Targets, attributesOf, coverage, hideLabels, inkOf, isComplete } from "../src/multitask/targets.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -18,6 +18,7 @@ function targets(digits: number[]): Targets {
   const n = digits.length;
   return {
     count: n,
+    attributeNames: DIGIT_ATTRIBUTES.labels,
     digit: Float32Array.from(digits),
     attributes: Float32Array.from(digits.flatMap(attributesOf)),
     ink: Float32Array.from({ length: n * 3 }, (_, k) => k / 10),
@@ -42,6 +43,15 @@ describe("flags", () => {
     expect(() => parseJobArgs(argv)).toThrow(new UsageError(message));
   });
 
+  test("--attributes: auto picks fashion from the data path", async () => {
+    const { attributeSetFor } = await import("../src/multitask/job.js");
+    const setFor = (argv: string[]) => attributeSetFor(parseJobArgs(argv) as JobOptions).name;
+    expect(setFor(["--data", "/usr/share/datasets/fashion-mnist"])).toBe("fashion");
+    expect(setFor(["--data", "/data/mnist"])).toBe("digits");
+    expect(setFor(["--data", "/data/mnist", "--attributes", "fashion"])).toBe("fashion");
+    expect(() => parseJobArgs(["--attributes", "colours"])).toThrow('--attributes: must be digits, fashion or auto, got "colours"');
+  });
+
   test("unknown flags are refused", () => {
     expect(() => parseJobArgs(["--epoch", "3"])).toThrow(UsageError);
   });
@@ -56,6 +66,13 @@ describe("targets", () => {
     expect(attributesOf(8)).toEqual([1, 0, 1, 1, 0]);
     const counts = Array.from({ length: 10 }, (_, d) => attributesOf(d).reduce((a, b) => a + b, 0));
     expect(new Set(counts)).toEqual(new Set([1, 2, 3]));
+  });
+
+  test("Fashion-MNIST attributes: a bag has none, a coat three", () => {
+    // upper body, covers the legs, footwear, long sleeves, worn
+    expect(FASHION_ATTRIBUTES.of(8)).toEqual([0, 0, 0, 0, 0]);
+    expect(FASHION_ATTRIBUTES.of(4)).toEqual([1, 0, 0, 1, 1]);
+    expect(FASHION_ATTRIBUTES.of(9)).toEqual([0, 0, 1, 0, 1]);
   });
 
   test("ink: mass and centre of mass of a hand-made image", () => {
@@ -81,7 +98,7 @@ describe("targets", () => {
 
   test("attribute weights favour unbalanced labels and average 1", () => {
     const w = attributeWeights(targets(Array.from({ length: 100 }, (_, i) => i % 10)));
-    expect(w.reduce((a, b) => a + b, 0) / ATTRIBUTES.length).toBeCloseTo(1, 12);
+    expect(w.reduce((a, b) => a + b, 0) / DIGIT_ATTRIBUTES.labels.length).toBeCloseTo(1, 12);
     // "straight strokes" holds for 3 of 10 digits, "even" for 5 of 10: the first weighs more.
     expect(w[4]!).toBeGreaterThan(w[0]!);
   });

@@ -10,6 +10,8 @@ export interface JobOptions {
   learningRate: number;
   out: string;
   data: string | undefined;
+  /** Which attributes the attribute head learns; "auto" picks Fashion-MNIST's when --data's path says "fashion". */
+  attributes: "auto" | "digits" | "fashion";
   testFraction: number;
   quiet: boolean;
 }
@@ -23,6 +25,7 @@ export const DEFAULTS: JobOptions = {
   learningRate: 0.003,
   out: "out/multitask-report.html",
   data: undefined,
+  attributes: "auto",
   testFraction: 0.2,
   quiet: false,
 };
@@ -43,6 +46,8 @@ Options:
   --out FILE         where to write the HTML report (default ${DEFAULTS.out})
   --data DIR         a folder with MNIST/Fashion-MNIST IDX files (e.g. /usr/share/datasets/fashion-mnist)
                      instead of the embedded digits
+  --attributes SET   digits | fashion | auto: the attribute head's labels (default auto: fashion when the
+                     --data path contains "fashion", digits otherwise)
   --quiet            no progress output, only the final table
   --help             this text
 `;
@@ -75,6 +80,7 @@ export function parseJobArgs(argv: string[]): JobOptions | "help" {
         lr: { type: "string" },
         out: { type: "string" },
         data: { type: "string" },
+        attributes: { type: "string" },
         quiet: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -85,6 +91,8 @@ export function parseJobArgs(argv: string[]): JobOptions | "help" {
   const v = parsed.values;
   if (v.help) return "help";
   const int = (x: number) => Number.isInteger(x);
+  const attributes = v.attributes ?? DEFAULTS.attributes;
+  if (attributes !== "auto" && attributes !== "digits" && attributes !== "fashion") throw new UsageError(`--attributes: must be digits, fashion or auto, got ${JSON.stringify(attributes)}`);
   return {
     missingRate: number("missing-rate", v["missing-rate"], DEFAULTS.missingRate, (x) => x >= 0 && x < 1, "must be a number in [0, 1)"),
     epochs: number("epochs", v.epochs, DEFAULTS.epochs, (x) => int(x) && x >= 1 && x <= 10_000, "must be a whole number from 1 to 10000"),
@@ -94,6 +102,7 @@ export function parseJobArgs(argv: string[]): JobOptions | "help" {
     learningRate: number("lr", v.lr, DEFAULTS.learningRate, (x) => x > 0 && x < 10, "must be a positive number below 10"),
     out: v.out ?? DEFAULTS.out,
     data: v.data,
+    attributes,
     testFraction: DEFAULTS.testFraction,
     quiet: v.quiet ?? false,
   };

@@ -4,7 +4,7 @@
  */
 import { NDArray } from "@zerograd/tensor";
 import { binaryAccuracy, meanAbsoluteErrorMetric, sparseAccuracy } from "@zerograd/losses";
-import { ATTRIBUTES, INK, type Targets } from "./targets.js";
+import { INK, type Targets } from "./targets.js";
 
 export interface HeadMetrics {
   digitAccuracy: number;
@@ -36,7 +36,7 @@ export function f1Score(predicted: ArrayLike<number>, actual: ArrayLike<number>)
  * de-standardised), against complete test targets.
  */
 export function evaluateHeads(digitLogits: NDArray, attributeLogits: NDArray, ink: NDArray, t: Targets, classes: number): HeadMetrics {
-  const n = t.count, A = ATTRIBUTES.length, K = INK.length;
+  const n = t.count, A = t.attributeNames.length, K = INK.length;
   const digitTarget = new NDArray(t.digit, [n]);
   const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
   const logits = digitLogits.flat();
@@ -47,10 +47,10 @@ export function evaluateHeads(digitLogits: NDArray, attributeLogits: NDArray, in
   }
   const attributeLogitsFlat = attributeLogits.flat();
   const column = (a: ArrayLike<number>, j: number, width: number) => Float32Array.from({ length: n }, (_, i) => a[i * width + j]!);
-  const attributeAccuracy = ATTRIBUTES.map((_, j) =>
+  const attributeAccuracy = t.attributeNames.map((_, j) =>
     binaryAccuracy(new NDArray(column(attributeLogitsFlat, j, A), [n]), new NDArray(column(t.attributes, j, A), [n]), { fromLogits: true }),
   );
-  const attributeF1 = ATTRIBUTES.map((_, j) => f1Score(column(attributeLogitsFlat, j, A).map((x) => (x > 0 ? 1 : 0)), column(t.attributes, j, A)));
+  const attributeF1 = t.attributeNames.map((_, j) => f1Score(column(attributeLogitsFlat, j, A).map((x) => (x > 0 ? 1 : 0)), column(t.attributes, j, A)));
   const inkFlat = ink.flat();
   const inkMae = INK.map((_, j) => meanAbsoluteErrorMetric(new NDArray(column(inkFlat, j, K), [n]), new NDArray(column(t.ink, j, K), [n])));
   const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;

@@ -14,7 +14,7 @@ import type { JobOptions } from "./cli.js";
 import { type HeadMetrics, evaluateHeads } from "./evaluate.js";
 import { buildModel } from "./model.js";
 import { STRATEGIES, type Strategy, applyStrategy } from "./strategies.js";
-import { ATTRIBUTES, INK, type Targets, coverage, hideLabels, targetsOf } from "./targets.js";
+import { type AttributeSet, DIGIT_ATTRIBUTES, FASHION_ATTRIBUTES, INK, type Targets, coverage, hideLabels, targetsOf } from "./targets.js";
 
 export interface StrategyResult {
   strategy: Strategy;
@@ -30,6 +30,7 @@ export interface JobResult {
   testCount: number;
   classes: number;
   coverage: ReturnType<typeof coverage>;
+  attributeNames: readonly string[];
   attributeWeights: number[];
   results: StrategyResult[];
 }
@@ -58,8 +59,8 @@ export async function loadData(options: JobOptions): Promise<{ name: string; tra
  * with p_j the share of positives, normalised to mean 1 — an unbalanced attribute weighs more.
  */
 export function attributeWeights(t: Targets): number[] {
-  const A = ATTRIBUTES.length;
-  const raw = ATTRIBUTES.map((_, j) => {
+  const A = t.attributeNames.length;
+  const raw = t.attributeNames.map((_, j) => {
     let pos = 0, known = 0;
     for (let i = 0; i < t.count; i++) {
       const v = t.attributes[i * A + j]!;
@@ -110,12 +111,20 @@ export interface JobIO {
   verbose: "auto" | "bar" | "line" | "silent";
 }
 
+/** The attribute set: as asked, or (auto) Fashion-MNIST's when the data folder's path says "fashion". */
+export function attributeSetFor(options: JobOptions): AttributeSet {
+  const kind = options.attributes === "auto" ? (options.data !== undefined && /fashion/i.test(options.data) ? "fashion" : "digits") : options.attributes;
+  return kind === "fashion" ? FASHION_ATTRIBUTES : DIGIT_ATTRIBUTES;
+}
+
 export async function runJob(options: JobOptions, io: JobIO, strategies: readonly Strategy[] = STRATEGIES): Promise<JobResult> {
   const { name, train, test } = await loadData(options);
   const classes = Math.max(train.classes, test.classes);
   const features = train.height * train.width;
-  const observed = hideLabels(targetsOf(train), options.missingRate, options.seed + 1);
-  const testTargets = targetsOf(test);
+  const attributeSet = attributeSetFor(options);
+  const A = attributeSet.labels.length;
+  const observed = hideLabels(targetsOf(train, attributeSet), options.missingRate, options.seed + 1);
+  const testTargets = targetsOf(test, attributeSet);
   const weights = attributeWeights(observed);
   const xTest = rowsOf(test, Int32Array.from({ length: test.count }, (_, i) => i));
 
@@ -124,19 +133,19 @@ export async function runJob(options: JobOptions, io: JobIO, strategies: readonl
     const started = performance.now();
     const { rows, targets } = applyStrategy(strategy, observed);
     const scale = inkScale(targets);
-    const model = buildModel(features, options.hidden, classes, options.seed);
+    const model = buildModel(features, options.hidden, classes, A, options.seed);
     const losses = {
       digit: { loss: sparseCategoricalCrossEntropy, options: { fromLogits: true, ignoreIndex: -1 } },
       attributes: { loss: binaryCrossEntropy, options: { fromLogits: true, maskValue: NaN, weights } },
       ink: { loss: meanSquaredError, options: { maskValue: NaN } },
     };
-    const testData = { x: xTest, y: { digit: new NDArray(testTargets.digit, [test.count]), attributes: new NDArray(testTargets.attributes, [test.count, ATTRIBUTES.length]), ink: new NDArray(standardise(testTargets.ink, scale), [test.count, INK.length]) } };
+    const testData = { x: xTest, y: { digit: new NDArray(testTargets.digit, [test.count]), attributes: new NDArray(testTargets.attributes, [test.count, A]), ink: new NDArray(standardise(testTargets.ink, scale), [test.count, INK.length]) } };
     if (io.verbose !== "silent") io.write(`\n== ${strategy}: ${rows.length} training samples\n`);
     let history: History = { epochs: [], history: {} };
     if (rows.length > 0) {
       history = await fit(
         model,
-        { x: rowsOf(train, rows), y: { digit: new NDArray(targets.digit, [rows.length]), attributes: new NDArray(targets.attributes, [rows.length, ATTRIBUTES.length]), ink: new NDArray(standardise(targets.ink, scale), [rows.length, INK.length]) } },
+        { x: rowsOf(train, rows), y: { digit: new NDArray(targets.digit, [rows.length]), attributes: new NDArray(targets.attributes, [rows.length, A]), ink: new NDArray(standardise(targets.ink, scale), [rows.length, INK.length]) } },
         {
           optimizer: new Adam(model.parameters(), { lr: options.learningRate }),
           loss: losses,
@@ -160,5 +169,5 @@ export async function runJob(options: JobOptions, io: JobIO, strategies: readonl
       seconds: (performance.now() - started) / 1000,
     });
   }
-  return { dataset: name, trainCount: train.count, testCount: test.count, classes, coverage: coverage(observed), attributeWeights: weights, results };
+  return { dataset: name, trainCount: train.count, testCount: test.count, classes, coverage: coverage(observed), attributeNames: attributeSet.labels, attributeWeights: weights, results };
 }

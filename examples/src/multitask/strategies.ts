@@ -4,7 +4,7 @@
  * 2. drop — keep only the samples that have every label of every head;
  * 3. impute — replace every missing label by 0 and train on it as if it were true.
  */
-import { ATTRIBUTES, INK, type Targets, isComplete } from "./targets.js";
+import { INK, type Targets, isComplete } from "./targets.js";
 
 export const STRATEGIES = ["masked", "drop", "impute"] as const;
 export type Strategy = (typeof STRATEGIES)[number];
@@ -25,13 +25,13 @@ export function applyStrategy(strategy: Strategy, t: Targets): { rows: Int32Arra
   const fill = (a: Float32Array, missing: (v: number) => boolean) => a.map((v) => (missing(v) ? 0 : v));
   return {
     rows: Int32Array.from({ length: t.count }, (_, i) => i),
-    targets: { count: t.count, digit: fill(t.digit, (v) => v === -1), attributes: fill(t.attributes, Number.isNaN), ink: fill(t.ink, Number.isNaN) },
+    targets: { ...t, digit: fill(t.digit, (v) => v === -1), attributes: fill(t.attributes, Number.isNaN), ink: fill(t.ink, Number.isNaN) },
   };
 }
 
 export function selectTargets(t: Targets, rows: ArrayLike<number>): Targets {
-  const A = ATTRIBUTES.length, K = INK.length;
-  const out: Targets = { count: rows.length, digit: new Float32Array(rows.length), attributes: new Float32Array(rows.length * A), ink: new Float32Array(rows.length * K) };
+  const A = t.attributeNames.length, K = INK.length;
+  const out: Targets = { count: rows.length, attributeNames: t.attributeNames, digit: new Float32Array(rows.length), attributes: new Float32Array(rows.length * A), ink: new Float32Array(rows.length * K) };
   for (let r = 0; r < rows.length; r++) {
     const i = rows[r]!;
     out.digit[r] = t.digit[i]!;

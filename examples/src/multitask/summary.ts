@@ -3,7 +3,7 @@ import { barChart, confusionMatrix, lineChart, paragraph, renderReport, table } 
 import type { JobOptions } from "./cli.js";
 import type { JobResult, StrategyResult } from "./job.js";
 import { STRATEGY_LABELS } from "./strategies.js";
-import { ATTRIBUTES, INK } from "./targets.js";
+import { INK } from "./targets.js";
 
 interface Row {
   label: string;
@@ -76,7 +76,7 @@ export function htmlReport(job: JobResult, options: JobOptions): string {
             ` The test split is fully labelled.`,
         ) +
         paragraph(
-          `One model — a shared trunk of two ReLU layers (${options.hidden} units) with a digit head (10 logits, sparse cross-entropy from logits, ignoreIndex −1), an attribute head (${ATTRIBUTES.length} logits, binary cross-entropy from logits, maskValue NaN, per-label weights ${job.attributeWeights.map((w) => w.toFixed(2)).join(", ")}) and an ink head (${INK.length} standardised values, mean squared error, maskValue NaN) — trained ${options.epochs} epochs with Adam (lr ${options.learningRate}, batch ${options.batchSize}, seed ${options.seed}), three ways: ` +
+          `One model — a shared trunk of two ReLU layers (${options.hidden} units) with a digit head (10 logits, sparse cross-entropy from logits, ignoreIndex −1), an attribute head (${job.attributeNames.length} logits: ${job.attributeNames.join(", ")}; binary cross-entropy from logits, maskValue NaN, per-label weights ${job.attributeWeights.map((w) => w.toFixed(2)).join(", ")}) and an ink head (${INK.length} standardised values, mean squared error, maskValue NaN) — trained ${options.epochs} epochs with Adam (lr ${options.learningRate}, batch ${options.batchSize}, seed ${options.seed}), three ways: ` +
             job.results.map((r) => `${STRATEGY_LABELS[r.strategy]} (${r.trainingRows} samples)`).join("; ") +
             ".",
         ),
@@ -110,12 +110,12 @@ export function htmlReport(job: JobResult, options: JobOptions): string {
         barChart({
           title: "F1 per attribute on the test split",
           yLabel: "F1",
-          groups: [...ATTRIBUTES],
+          groups: [...job.attributeNames],
           series: job.results.map((r) => ({ name: STRATEGY_LABELS[r.strategy], values: r.metrics.attributeF1 })),
         }) +
         table(
           ["attribute", ...job.results.flatMap((r) => [`${r.strategy} accuracy`, `${r.strategy} F1`])],
-          ATTRIBUTES.map((a, j) => [a, ...job.results.flatMap((r) => [pct(r.metrics.attributeAccuracy[j]!), num(r.metrics.attributeF1[j]!)])]),
+          job.attributeNames.map((a, j) => [a, ...job.results.flatMap((r) => [pct(r.metrics.attributeAccuracy[j]!), num(r.metrics.attributeF1[j]!)])]),
         ),
     },
     {
