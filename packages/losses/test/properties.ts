@@ -3,8 +3,9 @@
  * files run them with fast-check over every loss.
  */
 import { NDArray, Tensor, gradcheck, gradients } from "@zerograd/autograd";
-import { expect } from "vitest";
-import { type Case, type Outcome, close, describe, lossFn, nest, poisoned, rowEntries, run, sizeOf, targetInput } from "./contract.js";
+import fc from "fast-check";
+import { describe as vitestDescribe, expect, test } from "vitest";
+import { type Case, type LossName, type Outcome, buildCase, paramsArb, close, describe, lossFn, nest, poisoned, rowEntries, run, sizeOf, targetInput } from "./contract.js";
 
 const same = (a: number, b: number) => a === b || (Number.isNaN(a) && Number.isNaN(b));
 
@@ -156,4 +157,27 @@ export function checkMaskedPositionsFloat32(c: Case): void {
       if (c.keep[i] ? !same(dirty.grad[j]!, clean.grad[j]!) : dirty.grad[j] !== 0) throw new Error(`float32 gradient ${dirty.grad[j]} at ${j}: ${info}`);
     }
   }
+}
+
+/**
+ * The contract as four seeded properties over random cases of the given losses. Each test file
+ * calls it for a share of the losses, so that vitest can run the shares in parallel.
+ */
+export function describeContract(title: string, losses: LossName[]): void {
+  const SEED = 20240611;
+  vitestDescribe.each(losses)(`%s: ${title}`, (loss) => {
+    const cases = paramsArb([loss], 5).map(buildCase);
+    test("masked gradients are exactly 0 and the value ignores masked positions (all masked: 0)", () => {
+      fc.assert(fc.property(cases, checkMaskedPositions), { seed: SEED, numRuns: 500 });
+    });
+    test("equals the loss on the inputs with the masked elements removed", () => {
+      fc.assert(fc.property(cases, checkRemoval), { seed: SEED + 1, numRuns: 300 });
+    });
+    test("gradcheck passes with respect to the prediction", () => {
+      fc.assert(fc.property(paramsArb([loss], 4).map(buildCase), checkGradcheck), { seed: SEED + 2, numRuns: 200 });
+    });
+    test("reduction identities: sum = mean·count, weightedMean(1) = mean, grouped = Σ weight·group", () => {
+      fc.assert(fc.property(cases, checkIdentities), { seed: SEED + 3, numRuns: 300 });
+    });
+  });
 }
