@@ -121,20 +121,13 @@ describe("maxPool2d and avgPool2d", () => {
     expectGradcheck((v) => grad((u: Tensor) => sum(A.square(A.avgPool2d(u, options))))(v!), [x]);
   });
 
-  test("grad-of-grad with respect to the seed: windows wholly in the padding pass nothing back", () => {
-    // Two rows of padding on top and a 2×2 window with stride 2: the first output row sees only padding.
-    const options: T.PoolOptions = { poolSize: 2, padding: [[2, 0], [0, 0]] };
-    const x = randn64([1, 2, 4, 1], 1).requireGrad();
-    const y = A.maxPool2d(x, options);
-    expect(y.shape).toEqual([1, 2, 2, 1]);
-    const seed = A.zerosLike(y, { requiresGrad: true });
-    const [dx] = gradients(y, [x], { seed, createGraph: true });
-    const w = A.reshape(A.arange(1, 9, 1, { dtype: "float64" }), [1, 2, 4, 1]);
-    const [dSeed] = gradients(sum(A.mul(dx!, w)), [seed]);
-    // dSeed[o] = w[argmax o] for real windows, 0 for the padding-only ones.
-    const winners = A.reshape(A.maxPool2d(A.reshape(x.detach(), [1, 2, 4, 1]), { poolSize: 2 }), [2]).value.data;
-    const flatX = x.value.data, picked = Array.from(winners, (v) => 1 + Array.from(flatX).indexOf(v));
-    expect(A.reshape(dSeed!, [4])).toBeAllclose([0, 0, ...picked]);
+  test("explicit padding is at most half the window, so no window lies wholly in the padding", () => {
+    expect(() => A.maxPool2d(A.zeros([1, 2, 4, 1]), { poolSize: 2, padding: [[2, 0], [0, 0]] })).toThrow(
+      new RangeError("maxPool2d: padding [[2,0],[0,0]] must be at most half the 2x2 window (1 rows, 1 columns)"),
+    );
+    expect(() => A.avgPool2d(A.zeros([1, 4, 4, 1]), { poolSize: 3, padding: 2 })).toThrow(/avgPool2d: padding \[\[2,2\],\[2,2\]\] must be at most half/);
+    // Half the window is allowed: every window still covers at least one pixel.
+    expect(A.maxPool2d(A.ones([1, 2, 2, 1]), { poolSize: 2, padding: 1 }).toArray()).toEqual([[[[1], [1]], [[1], [1]]]]);
   });
 
   test("errors name the op", () => {

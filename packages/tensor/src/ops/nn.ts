@@ -98,9 +98,20 @@ export interface PoolOptions extends WindowOptions {
   poolSize: number | readonly [number, number];
 }
 
+/**
+ * Pooling windows. Explicit padding may be at most half the (dilated) window on each side, as in
+ * PyTorch: a window lying wholly in the padding would have nothing to pool.
+ */
 function poolWindow(op: string, x: NDArray, options: PoolOptions): Window2D {
   const [kh, kw] = pair(op, "poolSize", options.poolSize);
-  return window2d(op, x.shape, kh, kw, options, [kh, kw]);
+  const g = window2d(op, x.shape, kh, kw, options, [kh, kw]);
+  const p = options.padding;
+  if (typeof p === "number" || Array.isArray(p)) {
+    const [[pt, pb], [pl, pr]] = typeof p === "number" ? [[p, p], [p, p]] : (p as [[number, number], [number, number]]);
+    const halfH = Math.floor(((kh - 1) * g.dh + 1) / 2), halfW = Math.floor(((kw - 1) * g.dw + 1) / 2);
+    checkArg(pt <= halfH && pb <= halfH && pl <= halfW && pr <= halfW, op, `padding [[${pt},${pb}],[${pl},${pr}]] must be at most half the ${kh}x${kw} window (${halfH} rows, ${halfW} columns)`);
+  }
+  return g;
 }
 
 /** Max pooling over NHWC windows; also returns, per output, the flat input index that won. */
