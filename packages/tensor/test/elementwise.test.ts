@@ -28,7 +28,8 @@ describe("unary ops: worked examples", () => {
     ["tanh", T.tanh, [0, LN3, -LN3, 30], [0, 0.8, -0.8, 1]],
     // σ(ln 3) = 3/(3 + 1) = 0.75; no overflow at ±1000
     ["sigmoid", T.sigmoid, [0, LN3, -LN3, 1000, -1000], [0.5, 0.75, 0.25, 1, 0]],
-    ["relu", T.relu, [-1, 0, 2], [0, 0, 2]],
+    // Both paths (float64 with Math.max, float32 on the bits) give +0 for −0 and −∞, keep ∞ and NaN.
+    ["relu", T.relu, [-1, 0, 2, -0, -Infinity, Infinity, NaN, 1e-40], [0, 0, 2, 0, 0, Infinity, NaN, 1e-40]],
     // Φ(1) = 0.8413447460685429 (normal table): gelu(±1) = ±Φ(±1)
     ["gelu", T.gelu, [0, 1, -1], [0, 0.8413447460685429, -0.15865525393145707]],
     // softplus(ln 3) = ln 4; stable at ±100
@@ -48,6 +49,14 @@ describe("unary ops: worked examples", () => {
     const out32 = f(array(x));
     expect(out32.dtype).toBe("float32");
     expect(out32).toBeAllclose(y, { atol: 1e-7, rtol: 1e-6 });
+  });
+
+  test("relu on float32 agrees with max(x, 0) on a strided view and on values of random sign", () => {
+    const x = T.randomNormal([64, 33], 0, 1, { seed: 5 });
+    const view = T.slice(x, [{ step: 2 }, { start: 1 }]);
+    const expected = Array.from(view.flat(), (v) => Math.max(v, 0));
+    expect(Array.from(T.relu(view).flat())).toEqual(expected);
+    expect(Object.is(T.relu(array([-0])).flat()[0], 0)).toBe(true);
   });
 
   test("ops with parameters: leakyRelu, elu, clip", () => {
