@@ -296,16 +296,17 @@ describe("Node file helpers (@zerograd/nn/node)", () => {
   });
 });
 
-const hasTorch = (() => {
+/** A Python that has torch: the one on PATH, or Debian's (apt-get install python3-torch). */
+const torchPython = ["python3", "/usr/bin/python3"].find((python) => {
   try {
-    execFileSync("python3", ["-c", "import torch"], { stdio: "ignore" });
+    execFileSync(python, ["-c", "import torch"], { stdio: "ignore" });
     return true;
   } catch {
     return false;
   }
-})();
+});
 
-describe.skipIf(!hasTorch)("PyTorch reads our files (optional: runs only where python3 has torch)", () => {
+describe.skipIf(!torchPython)("PyTorch reads our files (optional: runs only where python3 has torch)", () => {
   test("a Dense/Conv model loads into the matching torch.nn modules and predicts the same", async () => {
     const dir = await mkdtemp(join(tmpdir(), "zerograd-torch-"));
     try {
@@ -333,7 +334,7 @@ net.load_state_dict({"c.weight": state["0.weight"], "c.bias": state["0.bias"], "
 x = torch.tensor(json.loads(sys.argv[2]), dtype=torch.float32).reshape(2, 4, 4, 1)
 print(json.dumps(net(x).detach().reshape(-1).tolist()))
 `;
-      const out = JSON.parse(execFileSync("python3", ["-c", script, join(dir, "m.safetensors"), JSON.stringify(Array.from(x.data))]).toString()) as number[];
+      const out = JSON.parse(execFileSync(torchPython!, ["-c", script, join(dir, "m.safetensors"), JSON.stringify(Array.from(x.data))]).toString()) as number[];
       out.forEach((v, i) => expect(v).toBeCloseTo(ours[i]!, 5));
     } finally {
       await rm(dir, { recursive: true, force: true });
