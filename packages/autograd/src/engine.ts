@@ -52,6 +52,11 @@ function sweep(root: Tensor, options: BackwardOptions, sink: (t: Tensor, g: Tens
   const retain = options.retainGraph ?? createGraph;
   const grads = new Map<Tensor, Tensor>([[root, seedFor(root, options.seed)]]);
   const order = topologicalOrder(root);
+  // Check before doing anything, so that a failed backward changes nothing.
+  for (let i = order.length - 1; i >= 0; i--) {
+    const t = order[i]!;
+    if (t.node?.freed) throw new Error(`backward: the graph behind ${t.node.op.name} was freed by an earlier backward(); pass { retainGraph: true } to go through it twice`);
+  }
   withGradMode(createGraph, () => {
     for (let i = order.length - 1; i >= 0; i--) {
       const t = order[i]!;
@@ -61,7 +66,6 @@ function sweep(root: Tensor, options: BackwardOptions, sink: (t: Tensor, g: Tens
       sink(t, g);
       const node = t.node;
       if (!node) continue;
-      if (node.freed) throw new Error(`backward: the graph behind ${node.op.name} was freed by an earlier backward(); pass { retainGraph: true } to go through it twice`);
       const needs = node.inputs.map((x) => x.requiresGrad);
       const inputGrads = node.op.vjp(g, { inputs: node.inputs, out: t, attrs: node.attrs, saved: node.saved, needs });
       if (inputGrads.length !== node.inputs.length) throw new Error(`internal: ${node.op.name} vjp returned ${inputGrads.length} gradients for ${node.inputs.length} inputs`);
@@ -80,23 +84,30 @@ function sweep(root: Tensor, options: BackwardOptions, sink: (t: Tensor, g: Tens
         const previous = grads.get(x);
         grads.set(x, previous ? add(previous, reduced) : reduced);
       });
-      if (!retain) {
-        node.saved = undefined;
-        node.freed = true;
-      }
     }
   });
+  // Only a sweep that finished frees the graph (a vjp that threw leaves it usable).
+  if (!retain) {
+    for (const t of order) {
+      if (!t.node) continue;
+      t.node.saved = undefined;
+      t.node.freed = true;
+    }
+  }
 }
 
 /**
  * Accumulates d(root)/d(leaf) into `.grad` of every leaf that requires grad (adding to what is
- * there, as PyTorch does; call zeroGrad between steps).
+ * there, as PyTorch does; call zeroGrad between steps). All or nothing: the gradients are
+ * written only after the whole sweep succeeded.
  */
 export function backward(root: Tensor, options: BackwardOptions = {}): void {
+  const leaves: [Tensor, Tensor][] = [];
   sweep(root, options, (t, g) => {
-    if (!t.isLeaf) return;
-    const value = options.createGraph ? g : g.detach();
-    t.grad = t.grad ? (options.createGraph ? add(t.grad, value) : new Tensor(add(t.grad.detach(), value).value)) : value;
+    if (t.isLeaf) leaves.push([t, options.createGraph ? g : g.detach()]);
+  });
+  withGradMode(options.createGraph ?? false, () => {
+    for (const [t, g] of leaves) t.grad = t.grad ? (options.createGraph ? add(t.grad, g) : add(t.grad.detach(), g).detach()) : g;
   });
 }
 

@@ -303,3 +303,31 @@ describe("creation helpers", () => {
     expect(z.isLeaf).toBe(true);
   });
 });
+
+describe("a failed backward changes nothing", () => {
+  test("a freed graph is found before any .grad is written", async () => {
+    const { add: addOp, mul: mulOp } = await import("../src/index.js");
+    const a = t64([2], true), b = t64([3], true);
+    const shared = mulOp(a, b); // its graph will be freed by the first backward
+    sum(shared).backward();
+    const [ga, gb] = [Array.from(a.grad!.data), Array.from(b.grad!.data)];
+    const c = t64([5], true);
+    // a new graph on top of the freed one: c's gradient would come first in the sweep
+    expect(() => sum(addOp(mulOp(c, c), shared)).backward()).toThrow(/was freed by an earlier backward/);
+    expect(c.grad).toBeNull();
+    expect([Array.from(a.grad!.data), Array.from(b.grad!.data)]).toEqual([ga, gb]);
+  });
+
+  test("a vjp that throws leaves .grad untouched and the graph usable", async () => {
+    const { apply, Tensor: TensorClass } = await import("../src/index.js");
+    let fail = true;
+    const flaky = { name: "flaky", forward: ([x]: T.NDArray[]) => x!, vjp: (g: InstanceType<typeof TensorClass>) => { if (fail) throw new Error("flaky vjp"); return [g]; } };
+    const x = t64([1, 2], true);
+    const y = sum(exp(apply(flaky, [x], undefined)));
+    expect(() => y.backward()).toThrow("flaky vjp");
+    expect(x.grad).toBeNull();
+    fail = false;
+    y.backward(); // the graph was not freed by the failed attempt
+    expect(Array.from(x.grad!.data)).toEqual([Math.exp(1), Math.exp(2)]);
+  });
+});
