@@ -32,4 +32,4 @@ export {
   type ModelCheckpointOptions,
   type GroupReweightingOptions,
 } from "./train/callbacks.js";
-export { encodeWeights, loadWeights, weightsAsTensors, encodeCheckpoint, decodeCheckpoint, type TrainingCheckpoint, type WeightsLayout, type WeightsOptions } from "./serialize.js";
+export { encodeWeights, loadWeights, weightsAsTensors, encodeCheckpoint, decodeCheckpoint, type TrainingCheckpoint, type CallbackState, type WeightsLayout, type WeightsOptions } from "./serialize.js";

@@ -214,8 +214,9 @@ export abstract class Module<I extends unknown[] = [TensorType], O = TensorType>
 
   /**
    * Copies values into the parameters and buffers, in place. Everything is checked first —
-   * missing keys, unexpected keys (with `strict`, the default) and shapes — so on an error the
-   * module is left untouched. Values are converted to each parameter's dtype.
+   * missing keys, unexpected keys (with `strict`, the default), shapes and finite values (NaN
+   * and ±Infinity are refused) — so on an error the module is left untouched. Values are
+   * converted to each parameter's dtype.
    */
   loadStateDict(state: Record<string, StateValue>, options: { strict?: boolean } = {}): void {
     const op = "loadStateDict";
@@ -232,6 +233,9 @@ export abstract class Module<I extends unknown[] = [TensorType], O = TensorType>
       const value = state[slot.name]!;
       const { shape, data } = stateValueParts(op, slot.name, value);
       if (!shapesEqual(shape, slot.tensor.shape)) throw new ShapeError(op, `${JSON.stringify(slot.name)}: the saved shape differs from the model's`, [shape, slot.tensor.shape]);
+      for (let i = 0; i < data.length; i++) {
+        if (!Number.isFinite(data[i])) throw new RangeError(`${op}: ${JSON.stringify(slot.name)} holds ${data[i]} at element ${i}; saved values must be finite`);
+      }
       writes.push([slot, data]);
     }
     for (const [slot, data] of writes) slot.tensor.value.data.set(data);

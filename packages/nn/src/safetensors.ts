@@ -45,8 +45,12 @@ export const MAX_HEADER_BYTES = 100_000_000;
 const METADATA_KEY = "__metadata__";
 
 /**
- * Bytes per element of every dtype the format names. Only the floating-point ones marked
- * `readable` can be loaded here; the others are recognised so the error can say so.
+ * Bytes per element of every dtype the format names, and whether it can be read here. Floats
+ * come back as Float32Array (F32, F16, BF16: exact) or Float64Array (F64); integers and
+ * booleans are read as numbers too — into Float32Array when every value of the dtype is a
+ * float32 (I16, U16, I8, U8, BOOL), into Float64Array otherwise (I32, U32, I64, U64; 64-bit
+ * values must lie within ±2^53, where every integer is a double). PyTorch writes BatchNorm's
+ * `num_batches_tracked` as I64, so a whole torch state dict reads.
  * (Sub-byte dtypes such as F4 have no whole-byte size and are not listed.)
  */
 const DTYPES: Record<string, { bytes: number; readable: boolean }> = {
@@ -58,15 +62,15 @@ const DTYPES: Record<string, { bytes: number; readable: boolean }> = {
   F8_E4M3: { bytes: 1, readable: false },
   F8_E8M0: { bytes: 1, readable: false },
   C64: { bytes: 8, readable: false },
-  I64: { bytes: 8, readable: false },
-  I32: { bytes: 4, readable: false },
-  I16: { bytes: 2, readable: false },
-  I8: { bytes: 1, readable: false },
-  U64: { bytes: 8, readable: false },
-  U32: { bytes: 4, readable: false },
-  U16: { bytes: 2, readable: false },
-  U8: { bytes: 1, readable: false },
-  BOOL: { bytes: 1, readable: false },
+  I64: { bytes: 8, readable: true },
+  I32: { bytes: 4, readable: true },
+  I16: { bytes: 2, readable: true },
+  I8: { bytes: 1, readable: true },
+  U64: { bytes: 8, readable: true },
+  U32: { bytes: 4, readable: true },
+  U16: { bytes: 2, readable: true },
+  U8: { bytes: 1, readable: true },
+  BOOL: { bytes: 1, readable: true },
 };
 
 const READABLE_DTYPES = Object.keys(DTYPES).filter((d) => DTYPES[d]!.readable);
@@ -188,7 +192,9 @@ type TensorInfo = { name: string; dtype: string; shape: number[]; begin: number;
  * Decodes a safetensors file. The whole file is checked before anything is returned, and the
  * tensors are copied out: the result never shares memory with `bytes`, and `bytes` may sit at
  * any offset of its ArrayBuffer. F32 and F64 come back as Float32Array and Float64Array;
- * F16 and BF16 are widened to Float32Array (exactly: every F16/BF16 value is a float32).
+ * F16 and BF16 are widened to Float32Array (exactly: every F16/BF16 value is a float32);
+ * integer and boolean dtypes become numbers, exactly (see DTYPES), and a 64-bit integer
+ * beyond ±2^53 is an error rather than a rounded value.
  */
 export function decodeSafetensors(bytes: Uint8Array): SafetensorsContents {
   const op = "decodeSafetensors";
@@ -309,14 +315,14 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsContents {
   // 6. Everything is valid: copy the elements out.
   const tensors: Record<string, NamedTensor> = {};
   for (const info of infos) {
-    const data = readElements(view, bufferStart + info.begin, info.dtype, elementCount(info.shape));
+    const data = readElements(view, bufferStart + info.begin, info.dtype, elementCount(info.shape), (rule) => fail(`tensor ${quote(info.name)}: ${rule}`));
     setOwn(tensors, info.name, { shape: info.shape, data });
   }
   return { tensors, metadata };
 }
 
 /** Reads `count` little-endian elements of a readable dtype into a new array. */
-function readElements(view: DataView, at: number, dtype: string, count: number): Float32Array | Float64Array {
+function readElements(view: DataView, at: number, dtype: string, count: number, fail: (rule: string) => never): Float32Array | Float64Array {
   switch (dtype) {
     case "F64": {
       const out = new Float64Array(count);
@@ -336,6 +342,44 @@ function readElements(view: DataView, at: number, dtype: string, count: number):
     case "BF16": {
       const out = new Float32Array(count);
       for (let i = 0; i < count; i++) out[i] = bfloat16ToNumber(view.getUint16(at + 2 * i, true));
+      return out;
+    }
+    case "I64":
+    case "U64": {
+      // Two 32-bit halves (no BigInt, which some embedded runtimes lack): value = high·2^32 + low,
+      // exact as a double while |value| ≤ 2^53.
+      const out = new Float64Array(count);
+      const signed = dtype === "I64";
+      for (let i = 0; i < count; i++) {
+        const low = view.getUint32(at + 8 * i, true);
+        const high = signed ? view.getInt32(at + 8 * i + 4, true) : view.getUint32(at + 8 * i + 4, true);
+        // Checked on the halves: beyond 2^53 the sum itself would already be rounded.
+        if (high < -(2 ** 21) || high > 2 ** 21 || (high === 2 ** 21 && low !== 0)) fail(`${dtype} element ${i} lies beyond ±2^53 and has no exact number`);
+        out[i] = high * 2 ** 32 + low;
+      }
+      return out;
+    }
+    case "I32":
+    case "U32": {
+      const out = new Float64Array(count);
+      for (let i = 0; i < count; i++) out[i] = dtype === "I32" ? view.getInt32(at + 4 * i, true) : view.getUint32(at + 4 * i, true);
+      return out;
+    }
+    case "I16":
+    case "U16": {
+      const out = new Float32Array(count);
+      for (let i = 0; i < count; i++) out[i] = dtype === "I16" ? view.getInt16(at + 2 * i, true) : view.getUint16(at + 2 * i, true);
+      return out;
+    }
+    case "I8":
+    case "U8":
+    case "BOOL": {
+      const out = new Float32Array(count);
+      for (let i = 0; i < count; i++) {
+        const v = dtype === "I8" ? view.getInt8(at + i) : view.getUint8(at + i);
+        if (dtype === "BOOL" && v > 1) fail(`BOOL element ${i} is the byte ${v}, not 0 or 1`);
+        out[i] = v;
+      }
       return out;
     }
     default:

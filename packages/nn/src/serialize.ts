@@ -8,12 +8,14 @@
  * Conv2D filters are stored as [kh, kw, in, out]; pass `{ layout: "pytorch" }` to store (or read)
  * them as PyTorch's [out, in, kh, kw].
  *
- * Checkpoints: the weights ("model.<name>"), the optimizer's slots ("optimizer.<slot>.<index>")
+ * Checkpoints: the weights ("model.<name>"), the optimizer's slots ("optimizer.<slot>.<index>"),
+ * tensors inside callback states ("callback.<i>.<path>", e.g. early stopping's best weights)
  * and, in the `__metadata__`, everything else as JSON: epoch, step, generator states, history,
- * group weights, callback states and the optimizer's hyperparameters.
+ * group weights, callback kinds and states, and the optimizer's hyperparameters.
  */
 import { NDArray, ShapeError, transpose } from "@zerograd/tensor";
 import { Conv2D } from "./layers/conv.js";
+import { BatchNormalization } from "./layers/normalization.js";
 import type { AnyModule, StateDict } from "./module.js";
 import type { OptimizerState } from "./optim/optimizer.js";
 import { type NamedTensor, SafetensorsError, decodeSafetensors, encodeSafetensors } from "./safetensors.js";
@@ -59,14 +61,18 @@ export function encodeWeights(model: AnyModule, options: WeightsOptions = {}): U
 
 /**
  * Loads a safetensors file into the model. The whole file is checked (header, offsets, dtypes)
- * and then every name and shape against the model before any value is written: on any error the
- * model is left untouched. F16, BF16 and F64 values are converted to the parameters' dtype.
+ * and then every name, shape and value (finite) against the model before any value is written:
+ * on any error the model is left untouched. F16, BF16, F64 and integer values are converted to
+ * the parameters' dtype. PyTorch's BatchNorm counter `<path>.num_batches_tracked` has no
+ * counterpart here (the momentum is fixed) and is skipped when `<path>` is a BatchNormalization.
  */
 export function loadWeights(model: AnyModule, bytes: Uint8Array, options: { strict?: boolean; layout?: WeightsLayout } = {}): void {
   const { tensors } = decodeSafetensors(bytes);
   const convs = options.layout === "pytorch" ? convFilterNames(model) : new Set<string>();
+  const counters = new Set(model.namedModules().flatMap(([path, m]) => (m instanceof BatchNormalization ? [path ? `${path}.num_batches_tracked` : "num_batches_tracked"] : [])));
   const state: Record<string, NDArray> = {};
   for (const [name, t] of Object.entries(tensors)) {
+    if (counters.has(name)) continue;
     const a = new NDArray(t.data, t.shape);
     if (convs.has(name)) {
       if (a.rank !== 4) throw new ShapeError("loadWeights", `${JSON.stringify(name)}: a PyTorch conv filter must be [out, in, kh, kw]`, [a.shape]);
@@ -93,11 +99,20 @@ export interface TrainingCheckpoint {
   history: Record<string, number[]>;
   /** Per output: the current weight of each group id. */
   groupWeights: Record<string, Record<number, number>>;
-  /** What each callback asked to keep (in the order of fit's callbacks). */
-  callbacks: unknown[];
+  /**
+   * What each callback asked to keep, in the order of fit's callbacks: its kind (checked on
+   * resume) and its state (null for a callback without one). A state may hold NDArrays.
+   */
+  callbacks: CallbackState[];
 }
 
-const CHECKPOINT_FORMAT = "zerograd.checkpoint/1";
+/** One callback's entry in a checkpoint. */
+export interface CallbackState {
+  kind: string;
+  state: unknown;
+}
+
+const CHECKPOINT_FORMAT = "zerograd.checkpoint/2";
 
 /** JSON with exact numbers: non-finite numbers (NaN, ±Infinity) are tagged instead of becoming null. */
 function toJson(value: unknown): string {
@@ -113,10 +128,39 @@ function fromJson(text: string): unknown {
   });
 }
 
+/**
+ * A copy of `value` in which every NDArray is replaced by `{ $tensor: name }`, its tensor stored
+ * under `name` = prefix + its path of keys (`callback.2.bestWeights.0.weight`).
+ */
+function extractTensors(value: unknown, path: string, tensors: Record<string, NamedTensor>): unknown {
+  if (value instanceof NDArray) {
+    let name = path;
+    for (let k = 1; Object.hasOwn(tensors, name); k++) name = `${path}~${k}`; // a key with dots could repeat a path
+    tensors[name] = named(value);
+    return { $tensor: name };
+  }
+  if (Array.isArray(value)) return value.map((v, i) => extractTensors(v, `${path}.${i}`, tensors));
+  if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, extractTensors(v, `${path}.${k}`, tensors)]));
+  return value;
+}
+
+/** The inverse of extractTensors: `{ $tensor: name }` becomes the NDArray stored under that name. */
+function insertTensors(value: unknown, tensors: Record<string, NamedTensor>, fail: (rule: string) => never): unknown {
+  if (Array.isArray(value)) return value.map((v) => insertTensors(v, tensors, fail));
+  if (typeof value !== "object" || value === null) return value;
+  const ref = (value as { $tensor?: unknown }).$tensor;
+  if (Object.keys(value).length === 1 && typeof ref === "string") {
+    const t = Object.hasOwn(tensors, ref) ? tensors[ref]! : fail(`a callback state refers to the tensor ${JSON.stringify(ref)}, which the file does not hold`);
+    return new NDArray(t.data, t.shape);
+  }
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, insertTensors(v, tensors, fail)]));
+}
+
 /** Encodes a training checkpoint as one safetensors file. */
 export function encodeCheckpoint(checkpoint: TrainingCheckpoint): Uint8Array {
   const tensors: Record<string, NamedTensor> = {};
   for (const [name, value] of Object.entries(checkpoint.weights)) tensors[`model.${name}`] = named(value);
+  const callbacks = checkpoint.callbacks.map((c, i) => ({ kind: c.kind, state: extractTensors(c.state, `callback.${i}`, tensors) }));
   const present: Record<string, number[]> = {};
   for (const [slot, list] of Object.entries(checkpoint.optimizer.slots)) {
     present[slot] = [];
@@ -127,7 +171,7 @@ export function encodeCheckpoint(checkpoint: TrainingCheckpoint): Uint8Array {
     });
   }
   const { weights: _w, optimizer, ...rest } = checkpoint;
-  const state = { ...rest, optimizer: { type: optimizer.type, lr: optimizer.lr, options: optimizer.options, steps: optimizer.steps, slots: present }, weightNames: Object.keys(checkpoint.weights) };
+  const state = { ...rest, callbacks, optimizer: { type: optimizer.type, lr: optimizer.lr, options: optimizer.options, steps: optimizer.steps, slots: present }, weightNames: Object.keys(checkpoint.weights) };
   return encodeSafetensors(tensors, { format: CHECKPOINT_FORMAT, state: toJson(state) });
 }
 
@@ -138,6 +182,7 @@ export function decodeCheckpoint(bytes: Uint8Array): TrainingCheckpoint {
   const fail = (rule: string): never => {
     throw new SafetensorsError(op, rule);
   };
+  if (metadata.format === "zerograd.checkpoint/1") fail(`the checkpoint has the older format "zerograd.checkpoint/1" (callback states without their kinds), which this version no longer reads; expected ${JSON.stringify(CHECKPOINT_FORMAT)}`);
   if (metadata.format !== CHECKPOINT_FORMAT) fail(`not a training checkpoint: metadata "format" is ${JSON.stringify(metadata.format)}, expected ${JSON.stringify(CHECKPOINT_FORMAT)}`);
   let state: Record<string, unknown>;
   try {
@@ -171,6 +216,13 @@ export function decodeCheckpoint(bytes: Uint8Array): TrainingCheckpoint {
   }
   const rng = state.rng as TrainingCheckpoint["rng"] | undefined;
   if (typeof rng !== "object" || rng === null || !Array.isArray(rng.shuffle) || typeof rng.model !== "object") fail("the generator states are malformed");
+  const rawCallbacks = state.callbacks ?? [];
+  if (!Array.isArray(rawCallbacks)) fail("callbacks must be a list of { kind, state }");
+  const callbacks = (rawCallbacks as unknown[]).map((c, i) => {
+    const entry = c as Partial<CallbackState> | null;
+    if (typeof entry !== "object" || entry === null || typeof entry.kind !== "string") return fail(`callback ${i} must be { kind, state }, got ${JSON.stringify(c)}`);
+    return { kind: entry.kind, state: insertTensors(entry.state ?? null, tensors, fail) };
+  });
   return {
     epoch,
     globalStep,
@@ -179,7 +231,7 @@ export function decodeCheckpoint(bytes: Uint8Array): TrainingCheckpoint {
     rng: rng!,
     history: (state.history ?? {}) as Record<string, number[]>,
     groupWeights: (state.groupWeights ?? {}) as Record<string, Record<number, number>>,
-    callbacks: (state.callbacks ?? []) as unknown[],
+    callbacks,
   };
 }
 

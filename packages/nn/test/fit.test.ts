@@ -1,9 +1,10 @@
-import { Tensor, tensor } from "@zerograd/autograd";
+import { Tensor, sqrt, tensor } from "@zerograd/autograd";
 import { binaryCrossEntropy, inverseLossWeights, meanSquaredError, sparseAccuracy, sparseCategoricalCrossEntropy } from "@zerograd/losses";
 import { NDArray, Random } from "@zerograd/tensor";
 import { describe, expect, test } from "vitest";
 import {
   Adam,
+  BatchNormalization,
   Conv2D,
   Dense,
   Dropout,
@@ -472,5 +473,178 @@ describe("fit errors", () => {
   test("a loss that becomes NaN stops training with a clear error", async () => {
     const m = model();
     await expect(fit(m, { x: tensor([[1e30], [2e30]]), y: d.y }, { optimizer: new SGD(m.parameters(), { lr: 1e10 }), loss: meanSquaredError, epochs: 3, ...silent })).rejects.toThrow(/fit: the loss is (NaN|Infinity) at epoch \d, batch 1/);
+  });
+});
+
+describe("training and inference modes", () => {
+  const x = new NDArray(Float32Array.from({ length: 24 }, (_, i) => Math.sin(i) * 3 + 1), [8, 3]);
+  const y = new NDArray(Float32Array.from({ length: 8 }, (_, i) => Math.cos(i)), [8, 1]);
+
+  test("a layer frozen with eval() stays frozen through fit, predict and evaluate", async () => {
+    const bn = new BatchNormalization(4);
+    const model = new Sequential([new Dense(3, 4, { seed: 1 }), bn, new Dense(4, 1, { seed: 2 })]);
+    model.train();
+    bn.eval(); // use the running statistics, never update them
+    const stats = Array.from(bn.running_mean.data);
+    await fit(model, { x, y }, { optimizer: new Adam(model.parameters()), loss: meanSquaredError, epochs: 2, batchSize: 4, validationSplit: 0.25, ...silent });
+    expect(Array.from(bn.running_mean.data)).toEqual(stats);
+    expect([model.training, bn.training]).toEqual([true, false]);
+    predict(model, x);
+    evaluate(model, { x, y }, { loss: meanSquaredError });
+    expect([model.training, bn.training, model.at(0).training]).toEqual([true, false, true]);
+  });
+
+  test("a model in inference mode is trained in training mode, then put back in inference mode", async () => {
+    const bn = new BatchNormalization(4);
+    const model = new Sequential([new Dense(3, 4, { seed: 1 }), bn, new Dense(4, 1, { seed: 2 })]).eval();
+    await fit(model, { x, y }, { optimizer: new Adam(model.parameters()), loss: meanSquaredError, batchSize: 4, ...silent });
+    expect(Array.from(bn.running_mean.data)).not.toEqual([0, 0, 0, 0]); // batch statistics were used and tracked
+    expect(model.modules().map((m) => m.training)).toEqual([false, false, false, false]);
+  });
+});
+
+describe("non-finite gradients", () => {
+  /** sqrt(0·z): a finite loss (0) whose gradient is ∞·0 = NaN. */
+  class SqrtNet extends Module {
+    norm = new BatchNormalization(3);
+    lin = new Dense(3, 1, { seed: 1, bias: false });
+    forward(x: Tensor): Tensor {
+      return sqrt(this.lin.call(this.norm.call(x)).mul(0));
+    }
+  }
+
+  test("stop training, name the parameter, epoch and batch, and leave the model as before the step", async () => {
+    const model = new SqrtNet();
+    const before = model.stateDict();
+    const x = new NDArray(Float32Array.from({ length: 12 }, (_, i) => i), [4, 3]);
+    const y = new NDArray(new Float32Array(4), [4, 1]);
+    await expect(fit(model, { x, y }, { optimizer: new SGD(model.parameters(), { lr: 0.1 }), loss: meanSquaredError, ...silent })).rejects.toThrow(
+      'fit: the gradient of "norm.weight" [3] holds NaN (element 0) at epoch 1, batch 1; the step was not applied',
+    );
+    const after = model.stateDict();
+    for (const k of Object.keys(before)) expect(Array.from(after[k]!.data), k).toEqual(Array.from(before[k]!.data)); // weights and batch-norm statistics
+  });
+});
+
+describe("dropLast", () => {
+  const n = 33;
+  const x = new NDArray(Float32Array.from({ length: n * 3 }, (_, i) => Math.sin(i)), [n, 3]);
+  const y = new NDArray(Float32Array.from({ length: n }, (_, i) => Math.cos(i)), [n, 1]);
+  const bnNet = () => new Sequential([new Dense(3, 4, { seed: 1 }), new BatchNormalization(4), new Dense(4, 1, { seed: 2 })]);
+
+  test("a last batch of one row stops BatchNormalization, with a hint; dropLast leaves it out", async () => {
+    const m = bnNet();
+    await expect(fit(m, { x, y }, { optimizer: new Adam(m.parameters()), loss: meanSquaredError, batchSize: 32, ...silent })).rejects.toThrow(/pass dropLast: true/);
+    const batches: number[] = [];
+    const history = await fit(m, { x, y }, { optimizer: new Adam(m.parameters()), loss: meanSquaredError, batchSize: 32, epochs: 2, dropLast: true, callbacks: [{ onBatchEnd: (_b, logs) => void batches.push(logs.size!) }], ...silent });
+    expect(batches).toEqual([32, 32]);
+    expect(history.history.loss!.every(Number.isFinite)).toBe(true);
+  });
+
+  test("the epoch's logs cover the rows trained on", async () => {
+    const m = new Dense(3, 1, { seed: 4 });
+    const history = await fit(m, { x, y }, { optimizer: new SGD(m.parameters(), { lr: 0 }), loss: meanSquaredError, metrics: ["mae"], batchSize: 10, shuffle: false, dropLast: true, ...silent });
+    // lr 0: the predictions never change; rows 0..29 were trained on, 30..32 dropped.
+    const p = (predict(m, x) as NDArray).data;
+    const mse = Array.from({ length: 30 }, (_, i) => (p[i]! - y.data[i]!) ** 2).reduce((a, b) => a + b) / 30;
+    const mae = Array.from({ length: 30 }, (_, i) => Math.abs(p[i]! - y.data[i]!)).reduce((a, b) => a + b) / 30;
+    expect(history.history.loss![0]).toBeCloseTo(mse, 6);
+    expect(history.history.mae![0]).toBeCloseTo(mae, 6);
+  });
+
+  test("dropLast with fewer rows than one batch is an error", async () => {
+    const m = new Dense(3, 1, { seed: 4 });
+    await expect(fit(m, { x, y }, { optimizer: new SGD(m.parameters()), loss: meanSquaredError, batchSize: 64, dropLast: true, ...silent })).rejects.toThrow(
+      "fit: dropLast with batchSize 64 leaves no batch: the training data has 33 rows",
+    );
+  });
+});
+
+describe("groups in the validation data", () => {
+  const n = 40;
+  const rng = new Random(3);
+  const x = new NDArray(Float32Array.from({ length: n * 3 }, () => rng.normal()), [n, 3]);
+  const y = new NDArray(Float32Array.from({ length: n }, (_, i) => x.data[i * 3]!), [n, 1]);
+  const groups = new NDArray(Float32Array.from({ length: n }, (_, i) => Math.floor(i / 10)), [n]); // 0..3, contiguous: validationSplit 0.25 holds group 3 only
+
+  test("a group only in the validation data gets a default weight: equal over all the groups", async () => {
+    const m = new Dense(3, 1, { seed: 1 });
+    let seen: Record<string, Record<number, number>> = {};
+    const history = await fit(m, { x, y, groups }, {
+      optimizer: new Adam(m.parameters()),
+      loss: meanSquaredError,
+      validationSplit: 0.25,
+      epochs: 2,
+      batchSize: 4,
+      callbacks: [{ onEpochEnd: (_e, _l, ctx) => void (seen = structuredClone(ctx.groupWeights)) }],
+      ...silent,
+    });
+    expect(seen[""]).toEqual({ 0: 0.25, 1: 0.25, 2: 0.25, 3: 0.25 });
+    // val_loss = ¼ · (mean squared error within group 3), worked out from the predictions
+    const p = (predict(m, x) as NDArray).data;
+    const within = Array.from({ length: 10 }, (_, k) => (p[30 + k]! - y.data[30 + k]!) ** 2).reduce((a, b) => a + b) / 10;
+    expect(history.history.val_loss!.at(-1)).toBeCloseTo(0.25 * within, 6);
+  });
+
+  test("given group weights without a weight for a validation-only group: an error before training", async () => {
+    const m = new Dense(3, 1, { seed: 1 });
+    let began = false;
+    await expect(
+      fit(m, { x, y, groups }, { optimizer: new Adam(m.parameters()), loss: meanSquaredError, validationSplit: 0.25, groupWeights: [0.3, 0.3, 0.4], callbacks: [{ onTrainBegin: () => void (began = true) }], ...silent }),
+    ).rejects.toThrow("fit: groupWeights has no finite weight ≥ 0 for group 3 (it appears only in the validation data)");
+    expect(began).toBe(false);
+  });
+
+  test("evaluate with fit's current group weights reproduces val_loss", async () => {
+    const xs = tensor([[1], [1], [1], [1], [1], [1]]);
+    const ys = tensor([[1], [1], [1], [5], [-3], [9]]);
+    const g = [0, 0, 0, 1, 1, 1];
+    const m = new Dense(1, 1, { seed: 1 });
+    let last: Record<number, number> = {};
+    const history = await fit(m, { x: xs, y: ys, groups: g }, {
+      optimizer: new SGD(m.parameters(), { lr: 0.05 }),
+      loss: meanSquaredError,
+      validationData: { x: xs, y: ys, groups: g },
+      epochs: 3,
+      callbacks: [groupReweighting(), { onEpochBegin: (_e, ctx) => void (last = { ...ctx.groupWeights[""] }) }],
+      ...silent,
+    });
+    expect(last[0]).not.toBeCloseTo(0.5, 3); // re-weighted by then
+    const logs = evaluate(m, { x: xs, y: ys, groups: g }, { loss: meanSquaredError, groupWeights: last });
+    expect(logs.loss).toBeCloseTo(history.history.val_loss!.at(-1)!, 6);
+    expect(evaluate(m, { x: xs, y: ys, groups: g }, { loss: meanSquaredError }).loss).not.toBeCloseTo(logs.loss!, 3); // the default: equal weights
+  });
+});
+
+describe("fit checks its options before training", () => {
+  const m = () => new Dense(1, 1, { seed: 1 });
+  const d = { x: tensor([[1], [2]]), y: tensor([[1], [2]]) };
+
+  test("clipping values", async () => {
+    for (const [key, value] of [["clipGradNorm", 0], ["clipGradNorm", NaN], ["clipGradValue", -1], ["clipGradValue", Infinity]] as const) {
+      const model = m();
+      let began = false;
+      await expect(fit(model, d, { optimizer: new SGD(model.parameters()), loss: meanSquaredError, [key]: value, callbacks: [{ onTrainBegin: () => void (began = true) }], ...silent })).rejects.toThrow(
+        `fit: ${key} must be a finite number > 0, got ${value}`,
+      );
+      expect(began).toBe(false);
+    }
+  });
+
+  test("per-sample loss options cannot apply to validationData", async () => {
+    const model = m();
+    const loss = { loss: meanSquaredError, options: { mask: [[1], [0]] } };
+    await expect(fit(model, d, { optimizer: new SGD(model.parameters()), loss, validationData: { x: tensor([[3]]), y: tensor([[3]]) }, ...silent })).rejects.toThrow(
+      "fit: the loss option mask holds one row per training sample (2), so it cannot apply to validationData; give per-sample weights as data.sampleWeight (validationData takes its own) or use validationSplit",
+    );
+  });
+
+  test("a frozen parameter is accepted and left alone", async () => {
+    const model = new Dense(2, 1, { seed: 3 });
+    model.weight.requireGrad(false);
+    const weight = Array.from(model.weight.data), bias = Array.from(model.bias!.data);
+    await fit(model, { x: tensor([[1, 2], [3, 4]]), y: tensor([[1], [2]]) }, { optimizer: new SGD(model.parameters(), { lr: 0.1 }), loss: meanSquaredError, epochs: 2, ...silent });
+    expect(Array.from(model.weight.data)).toEqual(weight);
+    expect(Array.from(model.bias!.data)).not.toEqual(bias);
   });
 });

@@ -149,6 +149,23 @@ describe("pooling", () => {
   });
 });
 
+describe("window options are checked when the layer is built, not at its first call", () => {
+  test("Conv2D padding", () => {
+    expect(() => new Conv2D(3, 2, 2, { padding: "foo" as never })).toThrow(`Conv2D: padding must be 'same', 'valid', a number or [[top,bottom],[left,right]], got "foo"`);
+    expect(() => new Conv2D(3, 2, 2, { padding: -1 })).toThrow("Conv2D: padding must be non-negative integers, got [-1,-1,-1,-1]");
+    expect(() => new Conv2D(3, 2, 2, { padding: [[1, 0], [0.5, 0]] })).toThrow("Conv2D: padding must be non-negative integers, got [1,0,0.5,0]");
+    expect(new Conv2D(1, 1, 2, { padding: [[1, 0], [0, 1]] }).call(tensor([1, 2, 3, 4], { shape: [1, 2, 2, 1] })).shape).toEqual([1, 2, 2, 1]);
+  });
+
+  test("pooling strides and padding (at most half the window)", () => {
+    expect(() => new MaxPool2D(2, { strides: 0 })).toThrow("MaxPool2D: strides must be positive integers, got [0,0]");
+    expect(() => new AvgPool2D(2, { strides: [1, 1.5] })).toThrow("AvgPool2D: strides must be positive integers, got [1,1.5]");
+    expect(() => new MaxPool2D(2, { padding: "full" as never })).toThrow(/MaxPool2D: padding must be 'same', 'valid'/);
+    expect(() => new AvgPool2D([2, 4], { padding: [[1, 1], [2, 3]] })).toThrow("AvgPool2D: padding [[1,1],[2,3]] must be at most half the 2x4 window (1 rows, 2 columns)");
+    expect(new MaxPool2D(2, { padding: 1 }).call(tensor([1, 2, 3, 4], { shape: [1, 2, 2, 1] })).shape).toEqual([1, 2, 2, 1]);
+  });
+});
+
 describe("GlobalAveragePooling", () => {
   test("the mean over the spatial axes of NHWC images", () => {
     const x = tensor([1, 10, 2, 20, 3, 30, 4, 40], { shape: [1, 2, 2, 2] });
@@ -249,7 +266,7 @@ describe("BatchNormalization", () => {
 
   test("gradcheck in float64 (training mode), and errors", () => {
     checkLayer(new BatchNormalization(3), f64([4, 3], 8));
-    expect(() => new BatchNormalization(2).call(tensor([[1, 2]]))).toThrow("BatchNormalization: training needs more than one value per channel (got 1): [1,2]");
+    expect(() => new BatchNormalization(2).call(tensor([[1, 2]]))).toThrow("BatchNormalization: training needs more than one value per channel (got 1; in fit(), a last batch of one row does this: pass dropLast: true or pick another batchSize): [1,2]");
     expect(() => new BatchNormalization(2).call(tensor([[1, 2, 3]]))).toThrow(ShapeError);
   });
 });

@@ -186,10 +186,90 @@ describe("optimizer state", () => {
     const p = new Parameter(new NDArray(new Float32Array(2), [2]));
     expect(() => new SGD([])).toThrow("SGD: was given no parameters");
     expect(() => new SGD([p, p])).toThrow("SGD: parameter 1 appears twice");
-    expect(() => new SGD([tensor([1, 2])])).toThrow(/must be a leaf tensor that requires grad/);
+    expect(() => new SGD([tensor([1, 2], { requiresGrad: true }).mul(2)])).toThrow("SGD: parameter 0 [2] must be a leaf tensor (a Parameter), not the result of an op");
     expect(() => new SGD([p], { nesterov: true })).toThrow(/Nesterov momentum needs momentum > 0/);
     expect(() => new Adam([p], { betas: [1, 0.9] })).toThrow("Adam: betas[0] must be in [0, 1), got 1");
     expect(() => new RMSprop([p], { lr: -1 })).toThrow(/learning rate must be a finite number ≥ 0/);
+  });
+});
+
+describe("hyperparameters are checked: in the constructor, in step() and in loadStateDict", () => {
+  const param = () => new Parameter(new NDArray(new Float32Array([1, 2]), [2]));
+
+  test("finite values in range, booleans as booleans", () => {
+    expect(() => new SGD([param()], { momentum: Infinity })).toThrow("SGD: momentum must be a finite number ≥ 0, got Infinity");
+    expect(() => new SGD([param()], { weightDecay: -3 })).toThrow("SGD: weightDecay must be a finite number ≥ 0, got -3");
+    expect(() => new SGD([param()], { momentum: 0.9, nesterov: "yes" as never })).toThrow('SGD: nesterov must be true or false, got "yes"');
+    expect(() => new Adam([param()], { eps: Infinity })).toThrow("Adam: eps must be a finite number ≥ 0, got Infinity");
+    expect(() => new Adam([param()], { betas: [0.9, 1] })).toThrow("Adam: betas[1] must be in [0, 1), got 1");
+    expect(() => new RMSprop([param()], { centered: 1 as never })).toThrow("RMSprop: centered must be true or false, got 1");
+    expect(() => new RMSprop([param()], { alpha: NaN })).toThrow("RMSprop: alpha must be in [0, 1], got NaN");
+  });
+
+  test("a field changed after construction is checked at the next step", () => {
+    const p = param();
+    const opt = new SGD([p], { lr: 0.1, momentum: 0.5 });
+    opt.momentum = Infinity;
+    p.grad = tensor([0.5, 0.5]);
+    expect(() => opt.step()).toThrow("SGD: momentum must be a finite number ≥ 0, got Infinity");
+    expect(Array.from(p.data)).toEqual([1, 2]);
+  });
+
+  test("loadStateDict refuses a state with options out of range, before changing anything", () => {
+    const p = param();
+    const opt = new Adam([p], { lr: 0.01 });
+    const before = opt.stateDict();
+    for (const [key, value, message] of [
+      ["beta2", 1, "Adam.loadStateDict: betas[1] must be in [0, 1), got 1"],
+      ["weightDecay", -3, "Adam.loadStateDict: weightDecay must be a finite number ≥ 0, got -3"],
+      ["eps", Infinity, "Adam.loadStateDict: eps must be a finite number ≥ 0, got Infinity"],
+    ] as const) {
+      const state = opt.stateDict();
+      state.options[key] = value;
+      state.lr = 0.5;
+      expect(() => opt.loadStateDict(state)).toThrow(message);
+      expect(opt.stateDict()).toEqual(before);
+    }
+    const sgd = new SGD([param()], { momentum: 0.9 });
+    const s = sgd.stateDict();
+    s.options.nesterov = true;
+    s.options.dampening = 0.5;
+    expect(() => sgd.loadStateDict(s)).toThrow("SGD.loadStateDict: Nesterov momentum needs momentum > 0 and dampening 0");
+    const moments = opt.stateDict();
+    moments.slots.m![0] = new NDArray(new Float32Array([NaN, 0]), [2]);
+    expect(() => opt.loadStateDict(moments)).toThrow('Adam.loadStateDict: slot "m" of parameter 0 holds NaN at element 0; optimizer state must be finite');
+  });
+});
+
+describe("frozen parameters and late momentum", () => {
+  test("a parameter that does not require grad is accepted and skipped, as in PyTorch", () => {
+    const trained = new Parameter(new NDArray(new Float64Array([1, -2]), [2]));
+    const frozen = new Parameter(new NDArray(new Float64Array([3]), [1]), false);
+    const opt = new SGD([trained, frozen], { lr: 0.1, momentum: 0.9 });
+    sum(mul(trained, frozen)).backward(); // d/d trained = 3; frozen gets no gradient
+    opt.step();
+    expect(Array.from(trained.data)).toEqual([1 - 0.3, -2 - 0.3]);
+    expect(Array.from(frozen.data)).toEqual([3]);
+    expect(frozen.grad).toBeNull();
+    expect(opt.stateDict().steps).toEqual([1, 0]);
+  });
+
+  test("SGD starts the momentum buffer at the gradient when it first needs one, not at step 1", () => {
+    // Constant gradient 2, lr 0.1. Step 1 without momentum: 1 → 0.8. Then momentum 0.9, dampening 0.5:
+    // the buffer starts as g = 2 (no dampening): 0.8 → 0.6; then b = 0.9·2 + 0.5·2 = 2.8: 0.6 → 0.32.
+    const p = new Parameter(new NDArray(new Float64Array([1]), [1]));
+    const opt = new SGD([p], { lr: 0.1 });
+    const values: number[] = [];
+    for (let t = 0; t < 3; t++) {
+      if (t === 1) {
+        opt.momentum = 0.9;
+        opt.dampening = 0.5;
+      }
+      p.grad = tensor([2], { dtype: "float64" });
+      opt.step();
+      values.push(p.data[0]!);
+    }
+    expectSteps([values], [[0.8, 0.6, 0.32]]);
   });
 });
 

@@ -229,6 +229,66 @@ describe("decodeSafetensors", () => {
     expect(bfloat16ToNumber(0x7fc0)).toBeNaN();
   });
 
+  test("reads integer and boolean dtypes as exact numbers (PyTorch's I64 counters included)", () => {
+    const bytes = (n: number, write: (v: DataView) => void) => {
+      const view = new DataView(new ArrayBuffer(n));
+      write(view);
+      return Array.from(new Uint8Array(view.buffer));
+    };
+    const i64 = bytes(24, (v) => {
+      v.setBigInt64(0, 3n, true);
+      v.setBigInt64(8, -2n, true);
+      v.setBigInt64(16, 2n ** 53n, true);
+    });
+    const i32 = bytes(8, (v) => {
+      v.setInt32(0, -7, true);
+      v.setInt32(4, 2 ** 31 - 1, true);
+    });
+    const u32 = bytes(4, (v) => v.setUint32(0, 2 ** 32 - 1, true));
+    const i16 = bytes(4, (v) => {
+      v.setInt16(0, -300, true);
+      v.setUint16(2, 65535, true);
+    });
+    const small = [0xff, 0xff, 1, 0]; // I8 −1, U8 255, BOOL true, false
+    const header = {
+      a: info("I64", [3], 0, 24),
+      b: info("I32", [2], 24, 32),
+      c: info("U32", [], 32, 36),
+      d: info("I16", [1], 36, 38),
+      e: info("U16", [1], 38, 40),
+      f: info("I8", [1], 40, 41),
+      g: info("U8", [1], 41, 42),
+      h: info("BOOL", [2], 42, 44),
+    };
+    const { tensors } = decodeSafetensors(makeFile(header, [...i64, ...i32, ...u32, ...i16, ...small]));
+    const values = Object.fromEntries(Object.entries(tensors).map(([k, t]) => [k, [t.data.constructor.name, ...Array.from(t.data)]]));
+    expect(values).toEqual({
+      a: ["Float64Array", 3, -2, 2 ** 53],
+      b: ["Float64Array", -7, 2 ** 31 - 1],
+      c: ["Float64Array", 2 ** 32 - 1],
+      d: ["Float32Array", -300],
+      e: ["Float32Array", 65535],
+      f: ["Float32Array", -1],
+      g: ["Float32Array", 255],
+      h: ["Float32Array", 1, 0],
+    });
+  });
+
+  test("rejects 64-bit integers beyond ±2^53 and booleans other than 0 and 1", () => {
+    const big = new DataView(new ArrayBuffer(16));
+    big.setBigInt64(0, 1n, true);
+    big.setBigInt64(8, -(2n ** 53n) - 1n, true);
+    expect(decodeError(makeFile({ n: info("I64", [2], 0, 16) }, Array.from(new Uint8Array(big.buffer))))).toBe(
+      'decodeSafetensors: tensor "n": I64 element 1 lies beyond ±2^53 and has no exact number',
+    );
+    const huge = new DataView(new ArrayBuffer(8));
+    huge.setBigUint64(0, 2n ** 53n + 1n, true);
+    expect(decodeError(makeFile({ u: info("U64", [1], 0, 8) }, Array.from(new Uint8Array(huge.buffer))))).toBe(
+      'decodeSafetensors: tensor "u": U64 element 0 lies beyond ±2^53 and has no exact number',
+    );
+    expect(decodeError(makeFile({ b: info("BOOL", [2], 0, 2) }, [1, 2]))).toBe('decodeSafetensors: tensor "b": BOOL element 1 is the byte 2, not 0 or 1');
+  });
+
   test("reads metadata, and treats a null __metadata__ as none, as the reference does", () => {
     expect(decodeSafetensors(makeFile({ __metadata__: { format: "pt" } })).metadata).toEqual({ format: "pt" });
     expect(decodeSafetensors(makeFile({ __metadata__: null })).metadata).toEqual({});
@@ -309,9 +369,13 @@ describe("decodeSafetensors", () => {
     );
   });
 
-  test("rejects integer dtypes, naming the dtype", () => {
-    expect(decodeError(makeFile({ steps: info("I64", [1], 0, 8) }, new Array(8).fill(0)))).toBe(
-      'decodeSafetensors: tensor "steps": dtype I64 is not supported; only F64, F32, F16, BF16 can be read',
+  test("rejects complex and 8-bit float dtypes, naming the dtype", () => {
+    const readable = "F64, F32, F16, BF16, I64, I32, I16, I8, U64, U32, U16, U8, BOOL";
+    expect(decodeError(makeFile({ z: info("C64", [1], 0, 8) }, new Array(8).fill(0)))).toBe(
+      `decodeSafetensors: tensor "z": dtype C64 is not supported; only ${readable} can be read`,
+    );
+    expect(decodeError(makeFile({ q: info("F8_E4M3", [1], 0, 1) }, [0]))).toBe(
+      `decodeSafetensors: tensor "q": dtype F8_E4M3 is not supported; only ${readable} can be read`,
     );
   });
 

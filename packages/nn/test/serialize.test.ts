@@ -31,6 +31,7 @@ import {
   modelCheckpoint,
   predict,
   cosineDecay,
+  weightsAsTensors,
 } from "../src/index.js";
 import { loadCheckpointFile, loadWeightsFile, modelCheckpointFile, saveCheckpointFile, saveWeightsFile } from "@zerograd/nn/node";
 
@@ -182,7 +183,7 @@ describe("malformed weight files: a clear error and an untouched model", () => {
   });
 
   test("wrong dtype", () => {
-    rejects(withHeader(good, (h) => (h["6.bias"].dtype = "I32")), /dtype I32 is not supported; only F64, F32, F16, BF16 can be read/);
+    rejects(withHeader(good, (h) => (h["6.bias"].dtype = "C64")), /dtype C64 is not supported; only F64, F32, F16, BF16, I64/);
     rejects(withHeader(good, (h) => (h["6.bias"].dtype = "Q4")), /unknown dtype "Q4"/);
   });
 
@@ -200,6 +201,40 @@ describe("malformed weight files: a clear error and an untouched model", () => {
 
   test("not JSON, not an object", () => {
     rejects(withHeader(good, (h) => (h["6.bias"] = 7)), /expected \{ "dtype", "shape", "data_offsets" \}/);
+  });
+});
+
+/** Appends one tensor (raw little-endian bytes) to a file, after the others. */
+function withTensor(bytes: Uint8Array, name: string, dtype: string, shape: number[], raw: number[]): Uint8Array {
+  const { bufferStart } = parseByHand(bytes);
+  const end = bytes.length - bufferStart;
+  const edited = withHeader(bytes, (h) => (h[name] = { dtype, shape, data_offsets: [end, end + raw.length] }));
+  return Uint8Array.from([...edited, ...raw]);
+}
+
+describe("values and PyTorch's extra entries", () => {
+  test("NaN or Infinity in a state dict or a weights file: refused, naming the tensor; the model untouched", () => {
+    const model = convNet(11);
+    const before = snapshot(model);
+    const state = model.stateDict();
+    state["4.bias"]!.data[2] = NaN;
+    expect(() => model.loadStateDict(state)).toThrow('loadStateDict: "4.bias" holds NaN at element 2; saved values must be finite');
+    expect(snapshot(model)).toEqual(before);
+    const weights = weightsAsTensors(convNet(12));
+    weights["6.weight"]!.data[0] = -Infinity;
+    expect(() => loadWeights(model, encodeSafetensors(weights))).toThrow('loadStateDict: "6.weight" holds -Infinity at element 0; saved values must be finite');
+    expect(snapshot(model)).toEqual(before);
+  });
+
+  test("a BatchNorm counter num_batches_tracked (I64, as PyTorch writes it) is skipped, even with strict", () => {
+    const source = convNet(13);
+    const file = withTensor(encodeWeights(source), "1.num_batches_tracked", "I64", [], [7, 0, 0, 0, 0, 0, 0, 0]);
+    const model = convNet(14);
+    loadWeights(model, file);
+    expect(snapshot(model)).toEqual(snapshot(source));
+    // Only where a BatchNormalization lives: elsewhere the name is an unexpected key.
+    const misplaced = withTensor(encodeWeights(source), "4.num_batches_tracked", "I64", [], [7, 0, 0, 0, 0, 0, 0, 0]);
+    expect(() => loadWeights(model, misplaced)).toThrow(/unexpected keys \["4.num_batches_tracked"\]/);
   });
 });
 
@@ -246,7 +281,10 @@ describe("checkpoints: resume equals an uninterrupted run, bitwise", () => {
       rng: { shuffle: [1, 2, 3, 4, NaN], model: { "3.generator": [5, 6, 7, 8, 0.123456789012345] } },
       history: { loss: [1.5, Infinity, NaN], val_loss: [-Infinity, 0.1, 0.2] },
       groupWeights: { "": { 0: 0.25, 7: 0.75 } },
-      callbacks: [null, { best: 0.1, wait: 2 }],
+      callbacks: [
+        { kind: "learningRateScheduler", state: null },
+        { kind: "earlyStopping", state: { best: 0.1, wait: 2, bestWeights: { "0.weight": new NDArray(new Float32Array([3, -4]), [1, 2]) } } },
+      ],
     };
     const back = decodeCheckpoint(encodeCheckpoint(ck));
     expect(back).toEqual(ck);
@@ -336,6 +374,47 @@ print(json.dumps(net(x).detach().reshape(-1).tolist()))
 `;
       const out = JSON.parse(execFileSync(torchPython!, ["-c", script, join(dir, "m.safetensors"), JSON.stringify(Array.from(x.data))]).toString()) as number[];
       out.forEach((v, i) => expect(v).toBeCloseTo(ours[i]!, 5));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.skipIf(!torchPython)("we read PyTorch's files (optional: runs only where python3 has torch)", () => {
+  test("a trained BatchNorm model, written by torch with its I64 counter, loads and predicts the same", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "zerograd-torch-"));
+    try {
+      const x = Array.from({ length: 15 }, (_, i) => Math.sin(i) * 2 + 1);
+      // torch writes the safetensors bytes itself, by the format's rules (struct + json; no safetensors package).
+      const script = `
+import json, struct, sys, torch
+torch.manual_seed(0)
+net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4), torch.nn.Linear(4, 2))
+net.train()
+for _ in range(3):
+    net(torch.randn(8, 3) * 2 + 1)  # moves the running statistics; num_batches_tracked = 3
+net.eval()
+header, chunks, offset = {}, [], 0
+for name, v in net.state_dict().items():
+    values = v.detach().reshape(-1).tolist()
+    dtype, code = {torch.float32: ("F32", "f"), torch.int64: ("I64", "q")}[v.dtype]
+    raw = struct.pack("<%d%s" % (len(values), code), *values)
+    header[name] = {"dtype": dtype, "shape": list(v.shape), "data_offsets": [offset, offset + len(raw)]}
+    chunks.append(raw)
+    offset += len(raw)
+text = json.dumps(header).encode()
+open(sys.argv[1], "wb").write(struct.pack("<Q", len(text)) + text + b"".join(chunks))
+x = torch.tensor(json.loads(sys.argv[2]), dtype=torch.float32).reshape(-1, 3)
+print(json.dumps({"y": net(x).detach().reshape(-1).tolist(), "tracked": int(net[1].num_batches_tracked)}))
+`;
+      const path = join(dir, "bn.safetensors");
+      const out = JSON.parse(execFileSync(torchPython!, ["-c", script, path, JSON.stringify(x)]).toString()) as { y: number[]; tracked: number };
+      expect(out.tracked).toBe(3);
+      const model = new Sequential([new Dense(3, 4), new BatchNormalization(4), new Dense(4, 2)]);
+      await loadWeightsFile(model, path);
+      expect(Array.from((model.at(1) as BatchNormalization).running_mean.data)).not.toEqual([0, 0, 0, 0]);
+      const ours = Array.from((predict(model, new NDArray(Float32Array.from(x), [5, 3])) as NDArray).data);
+      out.y.forEach((v, i) => expect(ours[i]).toBeCloseTo(v, 5));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -14,6 +14,27 @@ function pair(op: string, name: string, v: Pair): [number, number] {
   return p;
 }
 
+/**
+ * Checks a padding option when the layer is built (the conv and pool ops check it again on
+ * every call, but a typo should fail at construction, not at the first batch): "valid",
+ * "same", a non-negative integer or [[top, bottom], [left, right]]. For pooling, `window` is
+ * the window size: explicit padding may be at most half of it (a window wholly in the padding
+ * would pool nothing), as PyTorch.
+ */
+function checkPadding(op: string, padding: unknown, window?: [number, number]): Padding {
+  if (padding === "valid" || padding === "same") return padding;
+  const isPair = (p: unknown) => Array.isArray(p) && p.length === 2;
+  const sides = typeof padding === "number" ? [padding, padding, padding, padding] : isPair(padding) && (padding as unknown[]).every(isPair) ? (padding as number[][]).flat() : null;
+  if (!sides) throw new RangeError(`${op}: padding must be 'same', 'valid', a number or [[top,bottom],[left,right]], got ${JSON.stringify(padding)}`);
+  checkArg(sides.every((p) => Number.isInteger(p) && p >= 0), op, `padding must be non-negative integers, got [${sides.join(",")}]`);
+  if (window) {
+    const [halfH, halfW] = window.map((k) => Math.floor(k / 2)) as [number, number];
+    const [pt, pb, pl, pr] = sides as [number, number, number, number];
+    checkArg(pt <= halfH && pb <= halfH && pl <= halfW && pr <= halfW, op, `padding [[${pt},${pb}],[${pl},${pr}]] must be at most half the ${window.join("x")} window (${halfH} rows, ${halfW} columns)`);
+  }
+  return padding as Padding;
+}
+
 export interface Conv2DOptions extends WeightOptions {
   /** Step of the window (default 1). */
   strides?: Pair;
@@ -57,7 +78,7 @@ export class Conv2D extends Module {
     this.kernelSize = pair("Conv2D", "kernelSize", kernelSize);
     this.strides = pair("Conv2D", "strides", options.strides ?? 1);
     this.dilations = pair("Conv2D", "dilations", options.dilations ?? 1);
-    this.padding = options.padding ?? "valid";
+    this.padding = checkPadding("Conv2D", options.padding ?? "valid");
     const [kh, kw] = this.kernelSize;
     const rng = generatorFrom(options.seed);
     const ctx = { fanIn: kh * kw * inChannels, fanOut: kh * kw * outChannels, rng, dtype: options.dtype };
@@ -92,6 +113,8 @@ export class MaxPool2D extends Module {
   constructor(poolSize: Pair = 2, readonly options: PoolOptions = {}) {
     super();
     this.poolSize = pair("MaxPool2D", "poolSize", poolSize);
+    if (options.strides !== undefined) pair("MaxPool2D", "strides", options.strides);
+    if (options.padding !== undefined) checkPadding("MaxPool2D", options.padding, this.poolSize);
   }
   forward(x: Tensor): Tensor {
     return maxPool2d(x, { poolSize: this.poolSize, ...this.options });
@@ -107,6 +130,8 @@ export class AvgPool2D extends Module {
   constructor(poolSize: Pair = 2, readonly options: PoolOptions = {}) {
     super();
     this.poolSize = pair("AvgPool2D", "poolSize", poolSize);
+    if (options.strides !== undefined) pair("AvgPool2D", "strides", options.strides);
+    if (options.padding !== undefined) checkPadding("AvgPool2D", options.padding, this.poolSize);
   }
   forward(x: Tensor): Tensor {
     return avgPool2d(x, { poolSize: this.poolSize, ...this.options });

@@ -60,7 +60,7 @@ export class BatchNormalization extends Module {
     let normalised: Tensor;
     if (this.training) {
       const n = x.size / this.numFeatures;
-      if (n < 2) throw new ShapeError(op, `training needs more than one value per channel (got ${n})`, [x.shape]);
+      if (n < 2) throw new ShapeError(op, `training needs more than one value per channel (got ${n}; in fit(), a last batch of one row does this: pass dropLast: true or pick another batchSize)`, [x.shape]);
       const mu = mean(x, { axis: axes, keepDims: true });
       const centred = sub(x, mu);
       const variance = mean(square(centred), { axis: axes, keepDims: true });

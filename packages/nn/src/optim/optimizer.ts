@@ -46,7 +46,8 @@ export abstract class Optimizer {
     this.params.forEach((p, i) => {
       if (seen.has(p)) throw new RangeError(`${op}: parameter ${i} appears twice`);
       seen.add(p);
-      if (!p.isLeaf || !p.requiresGrad) throw new RangeError(`${op}: parameter ${i} ${fmtShape(p.shape)} must be a leaf tensor that requires grad`);
+      // A frozen parameter (requiresGrad false) is accepted, as PyTorch does: it never gets a gradient, so step() skips it.
+      if (!p.isLeaf) throw new RangeError(`${op}: parameter ${i} ${fmtShape(p.shape)} must be a leaf tensor (a Parameter), not the result of an op`);
       const v = p.value;
       if (!v.isContiguous || v.offset !== 0 || v.data.length !== v.size) throw new RangeError(`${op}: parameter ${i} ${fmtShape(p.shape)} must own contiguous storage (use Parameter)`);
     });
@@ -61,15 +62,23 @@ export abstract class Optimizer {
   protected abstract set options(values: Record<string, number | boolean>);
 
   /**
+   * Throws a RangeError unless every hyperparameter in `options` (as the `options` getter names
+   * them) is of the right type and in range. The same check guards the constructor, each
+   * `step()` (the fields are public and may have been changed) and `loadStateDict`.
+   */
+  protected abstract checkOptions(op: string, options: Record<string, unknown>): void;
+
+  /**
    * Updates one parameter in place. `param` is its storage, `grad` its gradient (same length),
    * `t` the 1-based count of its updates so far, `slot(name)` its state arrays (zero-filled at
-   * first use).
+   * first use), `hasSlot(name)` whether that state array exists yet.
    */
-  protected abstract update(param: Storage, grad: Storage, t: number, slot: (name: string) => Storage): void;
+  protected abstract update(param: Storage, grad: Storage, t: number, slot: (name: string) => Storage, hasSlot: (name: string) => boolean): void;
 
-  /** One update of every parameter that has a gradient (parameters without one are skipped). */
+  /** One update of every parameter that has a gradient (parameters without one, frozen ones included, are skipped). */
   step(): void {
     checkLr(this.type, this.lr);
+    this.checkOptions(this.type, this.options);
     this.params.forEach((p, i) => {
       if (p.grad === null) return;
       if (!shapesEqual(p.grad.shape, p.shape)) throw new ShapeError(`${this.type}.step`, `gradient of parameter ${i} has the wrong shape`, [p.grad.shape, p.shape]);
@@ -79,7 +88,8 @@ export abstract class Optimizer {
         const list = this.slots[name]!;
         return (list[i] ??= allocate(p.dtype, p.size));
       };
-      this.update(param, p.grad.value.flat(), t, slot);
+      const hasSlot = (name: string): boolean => this.slots[name]![i] !== null;
+      this.update(param, p.grad.value.flat(), t, slot, hasSlot);
     });
   }
 
@@ -116,14 +126,22 @@ export abstract class Optimizer {
       throw new RangeError(`${op}: expected the slots [${names.join(", ")}], got [${given.join(", ")}]`);
     }
     const options = this.options;
+    if (typeof state.options !== "object" || state.options === null) throw new TypeError(`${op}: options must be an object of hyperparameters`);
     for (const key of Object.keys(options)) {
-      if (typeof state.options?.[key] !== typeof options[key]) throw new RangeError(`${op}: option ${JSON.stringify(key)} is missing or has the wrong type`);
+      if (typeof state.options[key] !== typeof options[key]) throw new RangeError(`${op}: option ${JSON.stringify(key)} is missing or has the wrong type`);
     }
+    this.checkOptions(op, state.options);
     for (const name of names) {
       const list = state.slots[name]!;
       if (!Array.isArray(list) || list.length !== n) throw new RangeError(`${op}: slot ${JSON.stringify(name)} must list ${n} parameters`);
       list.forEach((s, i) => {
-        if (s !== null && !shapesEqual(s.shape, this.params[i]!.shape)) throw new ShapeError(op, `slot ${JSON.stringify(name)} of parameter ${i} has the wrong shape`, [s.shape, this.params[i]!.shape]);
+        if (s === null) return;
+        if (!(s instanceof NDArray)) throw new TypeError(`${op}: slot ${JSON.stringify(name)} of parameter ${i} must be an NDArray or null`);
+        if (!shapesEqual(s.shape, this.params[i]!.shape)) throw new ShapeError(op, `slot ${JSON.stringify(name)} of parameter ${i} has the wrong shape`, [s.shape, this.params[i]!.shape]);
+        const values = s.flat();
+        for (let k = 0; k < values.length; k++) {
+          if (!Number.isFinite(values[k])) throw new RangeError(`${op}: slot ${JSON.stringify(name)} of parameter ${i} holds ${values[k]} at element ${k}; optimizer state must be finite`);
+        }
       });
     }
     this.lr = state.lr;
@@ -144,9 +162,23 @@ function checkLr(op: string, lr: number): void {
   checkArg(typeof lr === "number" && Number.isFinite(lr) && lr >= 0, op, `learning rate must be a finite number ≥ 0, got ${lr}`);
 }
 
-/** Reads and checks an option that must be a number in [low, high] (or [low, high) with `openHigh`). */
-export function numberOption(op: string, name: string, value: number, low: number, high = Infinity, openHigh = false): number {
-  const ok = typeof value === "number" && value >= low && (openHigh ? value < high : value <= high) && !Number.isNaN(value);
-  checkArg(ok, op, `${name} must be in [${low}, ${high}${openHigh ? ")" : "]"}, got ${value}`);
+/**
+ * Checks an option that must be a finite number in [low, high] (or [low, high) with `openHigh`;
+ * high = Infinity means "no upper bound", never "Infinity allowed").
+ */
+export function numberOption(op: string, name: string, value: unknown, low: number, high = Infinity, openHigh = false): number {
+  const ok = typeof value === "number" && Number.isFinite(value) && value >= low && (openHigh ? value < high : value <= high);
+  const range = high === Infinity ? `a finite number ≥ ${low}` : `in [${low}, ${high}${openHigh ? ")" : "]"}`;
+  checkArg(ok, op, `${name} must be ${range}, got ${describeValue(value)}`);
+  return value as number;
+}
+
+/** Checks an option that must be true or false. */
+export function booleanOption(op: string, name: string, value: unknown): boolean {
+  if (typeof value !== "boolean") throw new TypeError(`${op}: ${name} must be true or false, got ${describeValue(value)}`);
   return value;
+}
+
+function describeValue(v: unknown): string {
+  return typeof v === "string" ? JSON.stringify(v) : String(v);
 }

@@ -4,7 +4,7 @@
  */
 import type { Tensor } from "@zerograd/autograd";
 import type { Storage } from "@zerograd/tensor";
-import { Optimizer, numberOption } from "./optimizer.js";
+import { Optimizer, booleanOption, numberOption } from "./optimizer.js";
 
 export interface SGDOptions {
   lr?: number;
@@ -22,7 +22,7 @@ export interface SGDOptions {
  * Stochastic gradient descent:
  *
  *   g ← g + λ·p
- *   b ← g at the first step, else μ·b + (1 − dampening)·g      (when μ > 0)
+ *   b ← g while no buffer exists yet, else μ·b + (1 − dampening)·g      (when μ > 0)
  *   g ← g + μ·b (Nesterov)  or  g ← b                          (when μ > 0)
  *   p ← p − lr·g
  */
@@ -34,11 +34,17 @@ export class SGD extends Optimizer {
 
   constructor(params: Iterable<Tensor>, options: SGDOptions = {}) {
     super("SGD", params, options.lr ?? 0.01, ["momentumBuffer"]);
-    this.momentum = numberOption("SGD", "momentum", options.momentum ?? 0, 0);
-    this.dampening = numberOption("SGD", "dampening", options.dampening ?? 0, 0, 1);
-    this.nesterov = options.nesterov ?? false;
-    this.weightDecay = numberOption("SGD", "weightDecay", options.weightDecay ?? 0, 0);
-    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) throw new RangeError("SGD: Nesterov momentum needs momentum > 0 and dampening 0");
+    const o = { momentum: options.momentum ?? 0, dampening: options.dampening ?? 0, nesterov: options.nesterov ?? false, weightDecay: options.weightDecay ?? 0 };
+    this.checkOptions("SGD", o);
+    ({ momentum: this.momentum, dampening: this.dampening, nesterov: this.nesterov, weightDecay: this.weightDecay } = o);
+  }
+
+  protected checkOptions(op: string, o: Record<string, unknown>): void {
+    const momentum = numberOption(op, "momentum", o.momentum, 0);
+    const dampening = numberOption(op, "dampening", o.dampening, 0, 1);
+    const nesterov = booleanOption(op, "nesterov", o.nesterov);
+    numberOption(op, "weightDecay", o.weightDecay, 0);
+    if (nesterov && (momentum <= 0 || dampening !== 0)) throw new RangeError(`${op}: Nesterov momentum needs momentum > 0 and dampening 0`);
   }
 
   protected get options() {
@@ -49,16 +55,19 @@ export class SGD extends Optimizer {
     this.nesterov = o.nesterov as boolean;
   }
 
-  protected update(p: Storage, grad: Storage, t: number, slot: (name: string) => Storage): void {
+  protected update(p: Storage, grad: Storage, _t: number, slot: (name: string) => Storage, hasSlot: (name: string) => boolean): void {
     const { lr, momentum: mu, dampening, nesterov, weightDecay: wd } = this;
     if (mu === 0) {
       for (let i = 0; i < p.length; i++) p[i] = p[i]! - lr * (grad[i]! + wd * p[i]!);
       return;
     }
+    // As PyTorch: the buffer starts as the gradient itself (no dampening) the first time it is
+    // needed — which is not always the first step (momentum may be switched on later).
+    const fresh = !hasSlot("momentumBuffer");
     const b = slot("momentumBuffer");
     for (let i = 0; i < p.length; i++) {
       const g = grad[i]! + wd * p[i]!;
-      b[i] = t === 1 ? g : mu * b[i]! + (1 - dampening) * g;
+      b[i] = fresh ? g : mu * b[i]! + (1 - dampening) * g;
       p[i] = p[i]! - lr * (nesterov ? g + mu * b[i]! : b[i]!);
     }
   }
@@ -83,11 +92,18 @@ abstract class AdamBase extends Optimizer {
 
   constructor(type: string, params: Iterable<Tensor>, options: AdamOptions, defaultDecay: number, private readonly decoupled: boolean) {
     super(type, params, options.lr ?? 0.001, ["m", "v"]);
-    const [b1, b2] = options.betas ?? [0.9, 0.999];
-    this.beta1 = numberOption(type, "betas[0]", b1, 0, 1, true);
-    this.beta2 = numberOption(type, "betas[1]", b2, 0, 1, true);
-    this.eps = numberOption(type, "eps", options.eps ?? 1e-8, 0);
-    this.weightDecay = numberOption(type, "weightDecay", options.weightDecay ?? defaultDecay, 0);
+    const betas = options.betas ?? [0.9, 0.999];
+    if (!Array.isArray(betas) || betas.length !== 2) throw new TypeError(`${type}: betas must be [beta1, beta2]`);
+    const o = { beta1: betas[0], beta2: betas[1], eps: options.eps ?? 1e-8, weightDecay: options.weightDecay ?? defaultDecay };
+    this.checkOptions(type, o);
+    ({ beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay } = o);
+  }
+
+  protected checkOptions(op: string, o: Record<string, unknown>): void {
+    numberOption(op, "betas[0]", o.beta1, 0, 1, true);
+    numberOption(op, "betas[1]", o.beta2, 0, 1, true);
+    numberOption(op, "eps", o.eps, 0);
+    numberOption(op, "weightDecay", o.weightDecay, 0);
   }
 
   protected get options() {
@@ -168,11 +184,17 @@ export class RMSprop extends Optimizer {
 
   constructor(params: Iterable<Tensor>, options: RMSpropOptions = {}) {
     super("RMSprop", params, options.lr ?? 0.01, ["squareAvg", "gradAvg", "momentumBuffer"]);
-    this.alpha = numberOption("RMSprop", "alpha", options.alpha ?? 0.99, 0, 1);
-    this.eps = numberOption("RMSprop", "eps", options.eps ?? 1e-8, 0);
-    this.momentum = numberOption("RMSprop", "momentum", options.momentum ?? 0, 0);
-    this.centered = options.centered ?? false;
-    this.weightDecay = numberOption("RMSprop", "weightDecay", options.weightDecay ?? 0, 0);
+    const o = { alpha: options.alpha ?? 0.99, eps: options.eps ?? 1e-8, momentum: options.momentum ?? 0, centered: options.centered ?? false, weightDecay: options.weightDecay ?? 0 };
+    this.checkOptions("RMSprop", o);
+    ({ alpha: this.alpha, eps: this.eps, momentum: this.momentum, centered: this.centered, weightDecay: this.weightDecay } = o);
+  }
+
+  protected checkOptions(op: string, o: Record<string, unknown>): void {
+    numberOption(op, "alpha", o.alpha, 0, 1);
+    numberOption(op, "eps", o.eps, 0);
+    numberOption(op, "momentum", o.momentum, 0);
+    booleanOption(op, "centered", o.centered);
+    numberOption(op, "weightDecay", o.weightDecay, 0);
   }
 
   protected get options() {

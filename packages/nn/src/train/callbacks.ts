@@ -4,8 +4,8 @@
  * stopping, model checkpoints, learning-rate schedules and group re-weighting.
  */
 import { inverseLossWeights } from "@zerograd/losses";
-import { checkArg } from "@zerograd/tensor";
-import type { AnyModule } from "../module.js";
+import { NDArray, checkArg } from "@zerograd/tensor";
+import type { AnyModule, StateDict } from "../module.js";
 import type { Optimizer } from "../optim/optimizer.js";
 import type { Schedule } from "../optim/schedules.js";
 import { type TrainingCheckpoint, encodeCheckpoint, encodeWeights } from "../serialize.js";
@@ -34,11 +34,21 @@ export interface TrainingContext {
   stopTraining: boolean;
   /** Per output name ("" for a single output): the weight of each group id. Callbacks may replace them. */
   groupWeights: Record<string, Record<number, number>>;
-  /** The group ids of the training data (sorted); empty without data.groups. */
+  /** The group ids of the training and validation data together (sorted); empty without data.groups. */
   readonly groupIds: readonly number[];
   /** Per output: the latest validation loss within each group (in the order of groupIds). */
   validationGroupLosses(): Record<string, number[]>;
-  /** The complete state of the run now: resuming from it continues exactly from here. */
+  /**
+   * True when fit() continues from a checkpoint (`resume`): callbacks have been given their
+   * saved state with setState, and onTrainBegin should keep it rather than start afresh.
+   */
+  readonly resumed: boolean;
+  /**
+   * The complete state of the run between epochs: resuming from it continues exactly from there
+   * (bitwise). It may be taken in onTrainBegin, onEpochEnd (the epoch is then complete) and
+   * onTrainEnd; inside an epoch (onEpochBegin, onBatchBegin, onBatchEnd) it throws, because a
+   * resume always starts at an epoch boundary.
+   */
   checkpoint(): TrainingCheckpoint;
   /** Writes a line through fit()'s output (nothing when silent). */
   log(message: string): void;
@@ -47,6 +57,12 @@ export interface TrainingContext {
 type Awaitable = void | Promise<void>;
 
 export interface Callback {
+  /**
+   * A name saved with the callback's state in checkpoints ("earlyStopping", … for the built-ins;
+   * default "callback"). On resume the k-th callback of a kind gets the k-th saved state of that
+   * kind, and a callback with setState whose state is missing is an error.
+   */
+  readonly kind?: string;
   /** Run after the other callbacks at each hook, so that what it records (a checkpoint) is final. */
   readonly runLast?: boolean;
   onTrainBegin?(ctx: TrainingContext): Awaitable;
@@ -55,9 +71,9 @@ export interface Callback {
   onEpochEnd?(epoch: number, logs: Logs, ctx: TrainingContext): Awaitable;
   onBatchBegin?(batch: number, ctx: TrainingContext): Awaitable;
   onBatchEnd?(batch: number, logs: Logs, ctx: TrainingContext): Awaitable;
-  /** A JSON-serialisable state saved in checkpoints… */
+  /** A state saved in checkpoints: JSON-serialisable values and NDArrays (stored as tensors)… */
   getState?(): unknown;
-  /** …and given back when fit() resumes from one. */
+  /** …and given back (before onTrainBegin) when fit() resumes from one. Check it before keeping any of it. */
   setState?(state: unknown): void;
 }
 
@@ -75,6 +91,25 @@ function monitored(op: string, logs: Logs, monitor: string): number {
   return v;
 }
 
+/** Reads a saved state's field, or throws naming the callback and the rule. */
+function stateField<T>(op: string, state: unknown, key: string, ok: (v: unknown) => boolean, rule: string): T {
+  const v = typeof state === "object" && state !== null ? (state as Record<string, unknown>)[key] : undefined;
+  if (!ok(v)) {
+    const shown = JSON.stringify(v) ?? String(v);
+    throw new RangeError(`${op}.setState: ${key} must be ${rule}, got ${shown.length > 60 ? `${shown.slice(0, 57)}...` : shown}`);
+  }
+  return v as T;
+}
+
+const isNumber = (v: unknown) => typeof v === "number" && !Number.isNaN(v);
+const isCount = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
+
+/** Per output, a finite weight ≥ 0 per group id. */
+function isGroupWeights(v: unknown): boolean {
+  const isRecord = (r: unknown) => typeof r === "object" && r !== null && !Array.isArray(r);
+  return isRecord(v) && Object.values(v as object).every((w) => isRecord(w) && Object.values(w as object).every((x) => typeof x === "number" && x >= 0 && x < Infinity));
+}
+
 export interface EarlyStoppingOptions {
   /** Default "val_loss". */
   monitor?: string;
@@ -89,7 +124,9 @@ export interface EarlyStoppingOptions {
 
 /**
  * Stops training once the monitored value has gone `patience` epochs without improving (at the
- * first epoch without improvement when patience is 0), as Keras' EarlyStopping.
+ * first epoch without improvement when patience is 0), as Keras' EarlyStopping. Each fit()
+ * starts it afresh (onTrainBegin), unless fit() resumes from a checkpoint: its state — with the
+ * best weights, for restoreBestWeights — is saved in checkpoints.
  */
 export function earlyStopping(options: EarlyStoppingOptions = {}): Callback & { stoppedEpoch: number | null; bestEpoch: number | null } {
   const op = "earlyStopping";
@@ -97,14 +134,24 @@ export function earlyStopping(options: EarlyStoppingOptions = {}): Callback & { 
   const minDelta = Math.abs(options.minDelta ?? 0);
   const patience = options.patience ?? 0;
   checkArg(Number.isInteger(patience) && patience >= 0, op, `patience must be a non-negative integer, got ${patience}`);
+  checkArg(Number.isFinite(minDelta), op, `minDelta must be a finite number, got ${options.minDelta}`);
   const mode = resolveMode(options.mode ?? "auto", monitor);
   let best = mode === "min" ? Infinity : -Infinity;
   let wait = 0;
-  let bestWeights: ReturnType<AnyModule["stateDict"]> | null = null;
+  let bestWeights: StateDict | null = null;
   const better = (v: number) => (mode === "min" ? v < best - minDelta : v > best + minDelta);
   return {
+    kind: op,
     stoppedEpoch: null,
     bestEpoch: null,
+    onTrainBegin(ctx) {
+      if (ctx.resumed) return;
+      best = mode === "min" ? Infinity : -Infinity;
+      wait = 0;
+      bestWeights = null;
+      this.bestEpoch = null;
+      this.stoppedEpoch = null;
+    },
     onEpochEnd(epoch, logs, ctx) {
       const v = monitored(op, logs, monitor);
       if (better(v)) {
@@ -125,13 +172,22 @@ export function earlyStopping(options: EarlyStoppingOptions = {}): Callback & { 
       if (bestWeights) ctx.model.loadStateDict(bestWeights);
     },
     getState() {
-      return { best, wait, bestEpoch: this.bestEpoch };
+      return { best, wait, bestEpoch: this.bestEpoch, stoppedEpoch: this.stoppedEpoch, bestWeights };
     },
     setState(state) {
-      const s = state as { best: number; wait: number; bestEpoch: number | null };
-      best = s.best;
-      wait = s.wait;
-      this.bestEpoch = s.bestEpoch;
+      const savedBest = stateField<number>(op, state, "best", (v) => typeof v === "number", "a number");
+      const savedWait = stateField<number>(op, state, "wait", isCount, "a non-negative integer");
+      const bestEpoch = stateField<number | null>(op, state, "bestEpoch", (v) => v === null || isCount(v), "an epoch index or null");
+      const stoppedEpoch = stateField<number | null>(op, state, "stoppedEpoch", (v) => v === null || v === undefined || isCount(v), "an epoch index or null");
+      const weights = stateField<StateDict | null>(op, state, "bestWeights", (v) => v === null || v === undefined || (typeof v === "object" && Object.values(v as object).every((a) => a instanceof NDArray)), "a state dict or null");
+      if (options.restoreBestWeights && bestEpoch !== null && !weights) {
+        throw new RangeError(`${op}.setState: restoreBestWeights needs the weights of the best epoch (${bestEpoch + 1}), but the saved state has none (it was saved without restoreBestWeights)`);
+      }
+      best = savedBest;
+      wait = savedWait;
+      bestWeights = options.restoreBestWeights ? (weights ?? null) : null;
+      this.bestEpoch = bestEpoch;
+      this.stoppedEpoch = stoppedEpoch ?? null;
     },
   };
 }
@@ -159,7 +215,11 @@ export function modelCheckpoint(options: ModelCheckpointOptions): Callback {
   const mode = resolveMode(options.mode ?? "auto", monitor);
   let best = mode === "min" ? Infinity : -Infinity;
   return {
+    kind: op,
     runLast: true,
+    onTrainBegin(ctx) {
+      if (!ctx.resumed) best = mode === "min" ? Infinity : -Infinity;
+    },
     async onEpochEnd(epoch, logs, ctx) {
       if (options.saveBestOnly) {
         const v = monitored(op, logs, monitor);
@@ -171,7 +231,7 @@ export function modelCheckpoint(options: ModelCheckpointOptions): Callback {
     },
     getState: () => ({ best }),
     setState(state) {
-      best = (state as { best: number }).best;
+      best = stateField<number>(op, state, "best", isNumber, "a number");
     },
   };
 }
@@ -184,9 +244,10 @@ export function learningRateScheduler(schedule: Schedule, options: { per?: "epoc
   if (typeof schedule !== "function") throw new TypeError("learningRateScheduler: schedule must be a function of the epoch (or step)");
   const per = options.per ?? "epoch";
   checkArg(per === "epoch" || per === "batch", "learningRateScheduler", `per must be "epoch" or "batch", got ${String(per)}`);
+  const kind = "learningRateScheduler";
   return per === "epoch"
-    ? { onEpochBegin: (epoch, ctx) => void (ctx.optimizer.lr = schedule(epoch)) }
-    : { onBatchBegin: (_batch, ctx) => void (ctx.optimizer.lr = schedule(ctx.globalStep)) };
+    ? { kind, onEpochBegin: (epoch, ctx) => void (ctx.optimizer.lr = schedule(epoch)) }
+    : { kind, onBatchBegin: (_batch, ctx) => void (ctx.optimizer.lr = schedule(ctx.globalStep)) };
 }
 
 export interface GroupReweightingOptions {
@@ -199,14 +260,24 @@ export interface GroupReweightingOptions {
 /**
  * After each epoch, sets every group's weight inversely proportional to its validation loss,
  * w_g ∝ base_g / loss_g, normalised to sum 1 (inverseLossWeights from @zerograd/losses): groups
- * the model does badly on count more in the next epoch. Needs validation data with groups.
+ * the model does badly on count more in the next epoch. Needs validation data with groups, and
+ * every group id in it. The base weights are part of its state, so a resumed run re-weights
+ * from the same base as the run that saved the checkpoint.
  */
 export function groupReweighting(options: GroupReweightingOptions = {}): Callback {
+  const op = "groupReweighting";
   let base: Record<string, Record<number, number>> = {};
   return {
+    kind: op,
     onTrainBegin(ctx) {
-      if (ctx.groupIds.length === 0) throw new RangeError("groupReweighting: needs data.groups (a group id per sample)");
-      base = Object.fromEntries(Object.entries(ctx.groupWeights).map(([o, w]) => [o, options.base ?? { ...w }]));
+      if (ctx.groupIds.length === 0) throw new RangeError(`${op}: needs data.groups (a group id per sample)`);
+      // On resume the base came back with setState; ctx.groupWeights are the re-weighted ones by now.
+      if (ctx.resumed && Object.keys(base).length > 0) return;
+      base = Object.fromEntries(Object.entries(ctx.groupWeights).map(([o, w]) => [o, { ...(options.base ?? w) }]));
+    },
+    getState: () => ({ base }),
+    setState(state) {
+      base = structuredClone(stateField<Record<string, Record<number, number>>>(op, state, "base", isGroupWeights, "per output, a finite weight ≥ 0 per group id"));
     },
     onEpochEnd(_epoch, _logs, ctx) {
       const losses = ctx.validationGroupLosses();

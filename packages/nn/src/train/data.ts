@@ -98,11 +98,15 @@ function mapRecord<A, B>(r: Record<string, A>, f: (v: A, k: string) => B): Recor
   return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, f(v, k)]));
 }
 
-/** The same rows of every array of the table. */
-export function subset(t: Table, indices: Int32Array): Table {
+/**
+ * The same rows of every array of the table. With `inputs: false` the inputs are not copied
+ * (x stays the whole table's): for computing losses and metrics from predictions already made.
+ */
+export function subset(t: Table, indices: Int32Array, options: { inputs?: boolean } = {}): Table {
+  const x = options.inputs === false ? t.x : t.x instanceof NDArray ? takeRows(t.x, indices) : mapRecord(t.x, (a) => takeRows(a, indices));
   return {
     n: indices.length,
-    x: t.x instanceof NDArray ? takeRows(t.x, indices) : mapRecord(t.x, (a) => takeRows(a, indices)),
+    x,
     y: mapRecord(t.y, (a) => takeRows(a, indices)),
     sampleWeight: mapRecord(t.sampleWeight, (a) => takeRows(a, indices)),
     groups: t.groups && takeRows(t.groups, indices),

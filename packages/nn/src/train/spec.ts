@@ -51,7 +51,9 @@ export interface CompileOptions {
   classWeight?: readonly number[] | Record<string, readonly number[]>;
   /**
    * With `data.groups`: the weight of each group id, for every output or per output name.
-   * Default: equal weights summing to 1 over the groups present in the training data.
+   * Default: equal weights summing to 1 over the group ids present — in fit(), those of the
+   * training and validation data together (a group seen only in validation still has a weight
+   * for val_loss); in evaluate(), those of the evaluated data. Given weights must cover every id.
    */
   groupWeights?: GroupWeights | Record<string, GroupWeights>;
 }
@@ -205,8 +207,11 @@ export function groupIds(t: Table): number[] {
   return [...new Set(t.groups.flat())].sort((a, b) => a - b);
 }
 
-/** Equal weights summing to 1 over `ids`, or the given weights, as a record by id. */
-export function initialGroupWeights(op: string, plan: Plan, compile: CompileOptions, ids: number[]): Record<string, Record<number, number>> {
+/**
+ * Equal weights summing to 1 over `ids`, or the given weights, as a record by id. `origin(id)`
+ * says where an id comes from, for the error when a given weight is missing.
+ */
+export function initialGroupWeights(op: string, plan: Plan, compile: CompileOptions, ids: number[], origin?: (id: number) => string): Record<string, Record<number, number>> {
   const out: Record<string, Record<number, number>> = {};
   if (ids.length === 0) {
     if (compile.groupWeights !== undefined) throw new TypeError(`${op}: groupWeights needs data.groups (an id per sample)`);
@@ -219,7 +224,7 @@ export function initialGroupWeights(op: string, plan: Plan, compile: CompileOpti
     const record: Record<number, number> = {};
     for (const id of ids) {
       const w = g === undefined ? 1 / ids.length : Array.isArray(g) ? g[id] : (g as Record<number, number>)[id];
-      if (typeof w !== "number" || !(w >= 0 && w < Infinity)) throw new RangeError(`${op}: groupWeights has no finite weight ≥ 0 for group ${id}`);
+      if (typeof w !== "number" || !(w >= 0 && w < Infinity)) throw new RangeError(`${op}: groupWeights has no finite weight ≥ 0 for group ${id}${origin ? ` (${origin(id)})` : ""}`);
       record[id] = w;
     }
     out[name] = record;
