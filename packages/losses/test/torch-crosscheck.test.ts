@@ -8,15 +8,8 @@ import { Tensor, tensor } from "@zerograd/autograd";
 import { Random } from "@zerograd/tensor";
 import { describe, expect, test } from "vitest";
 import { binaryCrossEntropy, huber, sparseCategoricalCrossEntropy } from "../src/index.js";
+import { torchPython } from "../../../tools/testing/torch.js";
 
-const torchPython = ["python3", "/usr/bin/python3"].find((python) => {
-  try {
-    execFileSync(python, ["-c", "import torch"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-});
 
 /** Runs a Python snippet that prints JSON [value, gradient list]. */
 function torch(script: string, inputs: unknown): [number, number[]] {

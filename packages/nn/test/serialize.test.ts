@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { torchPython } from "../../../tools/testing/torch.js";
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -334,15 +335,6 @@ describe("Node file helpers (@zerograd/nn/node)", () => {
   });
 });
 
-/** A Python that has torch: the one on PATH, or Debian's (apt-get install python3-torch). */
-const torchPython = ["python3", "/usr/bin/python3"].find((python) => {
-  try {
-    execFileSync(python, ["-c", "import torch"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-});
 
 describe.skipIf(!torchPython)("PyTorch reads our files (optional: runs only where python3 has torch)", () => {
   test("a Dense/Conv model loads into the matching torch.nn modules and predicts the same", async () => {
