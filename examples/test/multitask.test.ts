@@ -150,6 +150,16 @@ describe("a shortened main job", () => {
   }, 120_000);
 });
 
+test("with no missing label the three strategies train on the same data and end bitwise equal", async () => {
+  const job = await runJob({ ...DEFAULTS, missingRate: 0, entryMissingRate: 0, epochs: 2 }, { write: () => {}, verbose: "silent" });
+  const [masked, drop, impute] = job.results;
+  expect(job.coverage).toEqual({ digit: 1, attributes: 1, ink: 1, complete: 1 });
+  expect(drop!.trainingRows).toBe(masked!.trainingRows);
+  expect(drop!.metrics).toEqual(masked!.metrics);
+  expect(impute!.metrics).toEqual(masked!.metrics);
+  expect(impute!.history.history).toEqual(masked!.history.history);
+}, 120_000);
+
 describe("the command line", () => {
   const run = promisify(execFile);
   const demo = (args: string[]) =>

@@ -3,6 +3,8 @@ import { parseArgs } from "node:util";
 
 export interface JobOptions {
   missingRate: number;
+  /** Of the attribute rows that remain, the share of entries hidden one by one. */
+  entryMissingRate: number;
   epochs: number;
   batchSize: number;
   seed: number;
@@ -18,6 +20,7 @@ export interface JobOptions {
 
 export const DEFAULTS: JobOptions = {
   missingRate: 0.7,
+  entryMissingRate: 0.2,
   epochs: 30,
   batchSize: 32,
   seed: 1,
@@ -38,6 +41,8 @@ imputing missing labels as 0 — and compares them on a fully labelled test spli
 
 Options:
   --missing-rate R   probability that a head's label is missing for a sample (default ${DEFAULTS.missingRate})
+  --entry-missing-rate R
+                     of the attribute labels left, the share hidden one entry at a time (default ${DEFAULTS.entryMissingRate})
   --epochs N         training epochs per strategy (default ${DEFAULTS.epochs})
   --batch-size N     samples per step (default ${DEFAULTS.batchSize})
   --seed N           seed for the split, the missing labels, initialisation and shuffling (default ${DEFAULTS.seed})
@@ -73,6 +78,7 @@ export function parseJobArgs(argv: string[]): JobOptions | "help" {
       allowPositionals: false,
       options: {
         "missing-rate": { type: "string" },
+        "entry-missing-rate": { type: "string" },
         epochs: { type: "string" },
         "batch-size": { type: "string" },
         seed: { type: "string" },
@@ -95,6 +101,7 @@ export function parseJobArgs(argv: string[]): JobOptions | "help" {
   if (attributes !== "auto" && attributes !== "digits" && attributes !== "fashion") throw new UsageError(`--attributes: must be digits, fashion or auto, got ${JSON.stringify(attributes)}`);
   return {
     missingRate: number("missing-rate", v["missing-rate"], DEFAULTS.missingRate, (x) => x >= 0 && x < 1, "must be a number in [0, 1)"),
+    entryMissingRate: number("entry-missing-rate", v["entry-missing-rate"], DEFAULTS.entryMissingRate, (x) => x >= 0 && x < 1, "must be a number in [0, 1)"),
     epochs: number("epochs", v.epochs, DEFAULTS.epochs, (x) => int(x) && x >= 1 && x <= 10_000, "must be a whole number from 1 to 10000"),
     batchSize: number("batch-size", v["batch-size"], DEFAULTS.batchSize, (x) => int(x) && x >= 1, "must be a whole number ≥ 1"),
     seed: number("seed", v.seed, DEFAULTS.seed, (x) => int(x) && x >= 0 && x < 2 ** 32, "must be a whole number in [0, 2^32)"),

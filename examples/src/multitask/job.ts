@@ -123,7 +123,7 @@ export async function runJob(options: JobOptions, io: JobIO, strategies: readonl
   const features = train.height * train.width;
   const attributeSet = attributeSetFor(options);
   const A = attributeSet.labels.length;
-  const observed = hideLabels(targetsOf(train, attributeSet), options.missingRate, options.seed + 1);
+  const observed = hideLabels(targetsOf(train, attributeSet), options.missingRate, options.seed + 1, options.entryMissingRate);
   const testTargets = targetsOf(test, attributeSet);
   const weights = attributeWeights(observed);
   const xTest = rowsOf(test, Int32Array.from({ length: test.count }, (_, i) => i));

@@ -72,7 +72,7 @@ export function htmlReport(job: JobResult, options: JobOptions): string {
       html:
         paragraph(
           `${job.dataset}: ${job.trainCount} training and ${job.testCount} test images. In the training split each head's label is missing for a sample with probability ${options.missingRate}` +
-            ` (and a further 20% of the remaining attribute entries one by one). Known labels: digit ${pct(c.digit)}, attributes ${pct(c.attributes)}, ink ${pct(c.ink)}; samples with every label: ${pct(c.complete)}.` +
+            ` (and a further ${pct(options.entryMissingRate)} of the remaining attribute entries one by one). Known labels: digit ${pct(c.digit)}, attributes ${pct(c.attributes)}, ink ${pct(c.ink)}; samples with every label: ${pct(c.complete)}.` +
             ` The test split is fully labelled.`,
         ) +
         paragraph(
