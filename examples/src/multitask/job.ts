@@ -9,7 +9,7 @@
 import { Adam, type History, fit, predict } from "@zerograd/nn";
 import { binaryCrossEntropy, meanSquaredError, sparseCategoricalCrossEntropy } from "@zerograd/losses";
 import { NDArray } from "@zerograd/tensor";
-import { type Dataset, loadDigits, loadIdxDataset, splitDataset } from "../data/index.js";
+import { type Dataset, loadDigits, loadIdxDataset, splitDataset, takeRows } from "../data/index.js";
 import type { JobOptions } from "./cli.js";
 import { type HeadMetrics, evaluateHeads } from "./evaluate.js";
 import { buildModel } from "./model.js";
@@ -98,11 +98,9 @@ function inkScale(t: Targets): { mean: number[]; std: number[] } {
 const standardise = (ink: Float32Array, s: { mean: number[]; std: number[] }) => ink.map((v, k) => (v - s.mean[k % INK.length]!) / s.std[k % INK.length]!);
 const restore = (ink: ArrayLike<number>, s: { mean: number[]; std: number[] }) => Float32Array.from(ink, (v, k) => v * s.std[k % INK.length]! + s.mean[k % INK.length]!);
 
-function rowsOf(ds: Dataset, rows: Int32Array): NDArray {
-  const f = ds.height * ds.width;
-  const x = new Float32Array(rows.length * f);
-  rows.forEach((r, i) => x.set(ds.images.subarray(r * f, (r + 1) * f), i * f));
-  return new NDArray(x, [rows.length, f]);
+/** The images of a data set as an [n, pixels] array. */
+function imagesOf(ds: Dataset): NDArray {
+  return new NDArray(ds.images, [ds.count, ds.height * ds.width]);
 }
 
 export interface JobIO {
@@ -126,7 +124,7 @@ export async function runJob(options: JobOptions, io: JobIO, strategies: readonl
   const observed = hideLabels(targetsOf(train, attributeSet), options.missingRate, options.seed + 1, options.entryMissingRate);
   const testTargets = targetsOf(test, attributeSet);
   const weights = attributeWeights(observed);
-  const xTest = rowsOf(test, Int32Array.from({ length: test.count }, (_, i) => i));
+  const xTest = imagesOf(test);
 
   const results: StrategyResult[] = [];
   for (const strategy of strategies) {
@@ -145,7 +143,7 @@ export async function runJob(options: JobOptions, io: JobIO, strategies: readonl
     if (rows.length > 0) {
       history = await fit(
         model,
-        { x: rowsOf(train, rows), y: { digit: new NDArray(targets.digit, [rows.length]), attributes: new NDArray(targets.attributes, [rows.length, A]), ink: new NDArray(standardise(targets.ink, scale), [rows.length, INK.length]) } },
+        { x: imagesOf(takeRows(train, rows)), y: { digit: new NDArray(targets.digit, [rows.length]), attributes: new NDArray(targets.attributes, [rows.length, A]), ink: new NDArray(standardise(targets.ink, scale), [rows.length, INK.length]) } },
         {
           optimizer: new Adam(model.parameters(), { lr: options.learningRate }),
           loss: losses,
