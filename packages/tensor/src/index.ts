@@ -15,3 +15,4 @@ export * from "./ops/reduce.js";
 export * from "./ops/movement.js";
 export * from "./ops/linalg.js";
 export * from "./ops/nn.js";
+export { type Field, type OptionSchema, type OptionsOf, type ParsedOf, type NumberSpec, defineOptions, number, integer, boolean, oneOf, custom, func, suggest, describeValue } from "./options.js";
