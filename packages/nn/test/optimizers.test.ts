@@ -1,11 +1,11 @@
 import { Tensor, mul, square, sub, sum, tensor } from "@zerograd/autograd";
-import { NDArray, ShapeError } from "@zerograd/tensor";
+import { NDArray, ShapeError, type Storage } from "@zerograd/tensor";
 import { describe, expect, test } from "vitest";
 import {
   Adam,
   AdamW,
   Dense,
-  type Optimizer,
+  Optimizer,
   Parameter,
   RMSprop,
   SGD,
@@ -480,5 +480,37 @@ describe("a non-finite gradient: refused before anything is written, or the step
       expect(() => opt.step()).toThrow(`${opt.type}.step: the gradient of parameter 0 [3] holds Infinity at [1] (element 1)`);
       expect(Array.from(p.data)).toEqual([1, 2, 3]);
     }
+  });
+});
+
+describe("a user-defined optimizer", () => {
+  /** Sign descent, p ← p − lr·sign(g): the update loop is all a subclass writes. */
+  class SignSGD extends Optimizer {
+    constructor(params: Parameter[], lr: number) {
+      super("SignSGD", params, lr, []);
+    }
+    protected get options() {
+      return {};
+    }
+    protected set options(_: Record<string, number | boolean>) {}
+    protected checkOptions(): void {}
+    protected update(p: Storage, g: Storage): void {
+      for (let i = 0; i < p.length; i++) p[i] = p[i]! - this.lr * Math.sign(g[i]!);
+    }
+  }
+
+  test("gets the in-place step, the common checks and the non-finite refusal from the base class", () => {
+    const p = new Parameter(new NDArray(Float32Array.of(1, 2, 3, 4), [2, 2]));
+    expect(() => new SignSGD([p], -1)).toThrow("SignSGD: lr must be a finite number ≥ 0, got -1");
+    const opt = new SignSGD([p], 0.5);
+    p.grad = tensor([[3, -1], [0, 2]]).transpose(); // strided: read row-major as [[3, 0], [-1, 2]]
+    opt.step();
+    expect(Array.from(p.data)).toEqual([0.5, 2, 3.5, 3.5]);
+    opt.lr = NaN;
+    expect(() => opt.step()).toThrow("SignSGD: lr must be a finite number ≥ 0, got NaN");
+    opt.lr = 0.5;
+    p.grad = tensor([[NaN, 0], [0, 0]]);
+    expect(() => opt.step()).toThrow("SignSGD.step: the gradient of parameter 0 [2,2] holds NaN at [0,0] (element 0)");
+    expect(Array.from(p.data)).toEqual([0.5, 2, 3.5, 3.5]);
   });
 });

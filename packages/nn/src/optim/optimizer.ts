@@ -87,6 +87,7 @@ export abstract class Optimizer {
       const v = p.value;
       if (!v.isContiguous || v.offset !== 0 || v.data.length !== v.size) throw new RangeError(`${op}: parameter ${i} ${fmtShape(p.shape)} must own contiguous storage (use Parameter)`);
     });
+    checkCommon(op, lr, nonFinite);
     this.lr = lr;
     this.nonFinite = nonFinite;
     this.steps = this.params.map(() => 0);
@@ -125,6 +126,7 @@ export abstract class Optimizer {
    * and the optimizer's state as they were.
    */
   step(): void {
+    checkCommon(this.type, this.lr, this.nonFinite);
     this.checkOptions(this.type, { lr: this.lr, nonFinite: this.nonFinite, ...this.options });
     if (!this.readGradients(`${this.type}.step`)) {
       this.skippedSteps++;
@@ -216,6 +218,7 @@ export abstract class Optimizer {
       if (typeof value !== typeof current) throw new RangeError(`${op}: option ${JSON.stringify(key)} is missing or has the wrong type`);
       options[key] = value!;
     }
+    checkCommon(op, state.lr, this.nonFinite);
     this.checkOptions(op, { lr: state.lr, nonFinite: this.nonFinite, ...options });
     return options;
   }
@@ -234,6 +237,16 @@ export abstract class Optimizer {
     });
   }
 }
+
+/**
+ * The options every optimizer has, checked by the base class too (so that a subclass whose
+ * checkOptions forgets them still gets them checked), by the same field declarations.
+ */
+function checkCommon(op: string, lr: unknown, nonFinite: unknown): void {
+  LR.read(op, "lr", lr);
+  nonFiniteOption.read(op, "nonFinite", nonFinite);
+}
+const LR = lrOption(0);
 
 /** The index of the first NaN or ±Infinity in `values`, or −1. */
 function firstNonFinite(values: Storage): number {
