@@ -177,7 +177,9 @@ export function encodeCheckpoint(checkpoint: TrainingCheckpoint): Uint8Array {
   const { weights: _w, optimizer, ...rest } = checkpoint;
   const state = { ...rest, callbacks, optimizer: { type: optimizer.type, lr: optimizer.lr, options: optimizer.options, steps: optimizer.steps, slots: present }, weightNames: Object.keys(checkpoint.weights) };
   const bytes = encodeSafetensors(tensors, { format: CHECKPOINT_FORMAT, state: toJson(state), [CHECKSUM_KEY]: UNSET_CHECKSUM });
-  writeAscii(bytes, checksumAt(bytes), hex32(fileChecksum(bytes, -1))); // the file with zeros in the field: its CRC as is
+  const at = checksumAt(bytes);
+  if (at < 0) throw new Error("internal: encodeCheckpoint: the checksum field is missing from the header it wrote");
+  writeAscii(bytes, at, hex32(fileChecksum(bytes, at)));
   return bytes;
 }
 
@@ -192,6 +194,8 @@ export function decodeCheckpoint(bytes: Uint8Array): TrainingCheckpoint {
   const { tensors, metadata } = decodeSafetensors(bytes);
   const state = readCheckpointState(metadata);
   const int = (v: unknown, name: string) => (Number.isInteger(v) && (v as number) >= 0 ? (v as number) : fail(`${name} must be a non-negative integer, got ${JSON.stringify(v)}`));
+  const epoch = int(state.epoch, "epoch");
+  const globalStep = int(state.globalStep, "globalStep");
   const weightNames = Array.isArray(state.weightNames) ? (state.weightNames as unknown[]) : fail("weightNames must be a list");
   const weights: StateDict = Object.create(null);
   for (const name of weightNames) {
@@ -209,8 +213,8 @@ export function decodeCheckpoint(bytes: Uint8Array): TrainingCheckpoint {
     return { kind: entry.kind, state: insertTensors(entry.state ?? null, tensors, fail) };
   });
   return {
-    epoch: int(state.epoch, "epoch"),
-    globalStep: int(state.globalStep, "globalStep"),
+    epoch,
+    globalStep,
     weights,
     optimizer: readOptimizerState(state.optimizer, tensors),
     rng,
@@ -270,10 +274,9 @@ const UNSET_CHECKSUM = "00000000";
  * The CRC-32 of a whole checkpoint file as written with its checksum field set to eight zeros
  * (so `zlib.crc32` of that file gives the same number). It covers the length prefix, the header
  * — names, shapes, offsets, the JSON state — and every tensor byte. `at` is where the field's
- * digits sit (−1: they are zeros already).
+ * digits sit.
  */
 function fileChecksum(bytes: Uint8Array, at: number): number {
-  if (at < 0) return crc32(bytes);
   const zeros = Uint8Array.from(UNSET_CHECKSUM, (c) => c.charCodeAt(0));
   return crc32(bytes.subarray(at + 8), crc32(zeros, crc32(bytes.subarray(0, at))));
 }

@@ -76,12 +76,12 @@ export class SGD extends Optimizer {
   }
 }
 
-/** Reads Adam's `betas`: two decay rates, each in [0, 1). */
+/** Reads Adam's `betas`: two decay rates, each a fraction in [0, 1). */
 const betasOption = (defaultBetas: readonly [number, number]) => custom((value, op, key): readonly [number, number] => {
   if (!Array.isArray(value) || value.length !== 2) throw new TypeError(`${op}: ${key} must be [beta1, beta2], got ${JSON.stringify(value)}`);
-  const beta = fractionOption(0);
-  return [beta.read(op, `${key}[0]`, value[0]), beta.read(op, `${key}[1]`, value[1])];
+  return [BETA.read(op, `${key}[0]`, value[0]), BETA.read(op, `${key}[1]`, value[1])];
 }, { default: defaultBetas });
+const BETA = fractionOption(0);
 
 const adamOptions = (defaultDecay: number) => defineOptions({
   /** Default 0.001. */
