@@ -472,6 +472,19 @@ describe("a non-finite gradient: refused before anything is written, or the step
     expect(Array.from(a.data).every(Number.isFinite)).toBe(true);
   });
 
+  test("given named parameters (model.namedParameters()), the error names the parameter", () => {
+    const model = new Dense(3, 2, { seed: 1 });
+    const opt = new SGD(model.namedParameters(), { lr: 0.1 });
+    expect(opt.params).toEqual(model.parameters());
+    expect(opt.paramNames).toEqual(["weight", "bias"]);
+    sum(model.call(tensor([[1, 2, 3]]))).backward();
+    model.bias!.grad = tensor([0, -Infinity]);
+    const before = model.parameters().map((p) => Array.from(p.data));
+    expect(() => opt.step()).toThrow('SGD.step: the gradient of parameter 1 "bias" [2] holds -Infinity at [1] (element 1); no parameter was updated');
+    expect(model.parameters().map((p) => Array.from(p.data))).toEqual(before);
+    expect(() => new SGD([["a", model.weight], ["b", model.weight]])).toThrow('SGD: parameter 1 "b" appears twice');
+  });
+
   test("SGD, AdamW and RMSprop refuse too (the check is the base class's)", () => {
     for (const make of [(ps: Parameter[]) => new SGD(ps, { momentum: 0.9 }), (ps: Parameter[]) => new AdamW(ps), (ps: Parameter[]) => new RMSprop(ps)]) {
       const p = new Parameter(new NDArray(Float32Array.of(1, 2, 3), [3]));

@@ -38,6 +38,12 @@ export const weightDecayOption = <D extends number>(defaultValue: D) => number({
 export const epsOption = <D extends number>(defaultValue: D) => number({ min: 0, minExclusive: true, default: defaultValue, aliases: ["epsilon"] });
 export const nonFiniteOption = oneOf(["error", "skip"], { default: "error" as NonFinitePolicy, aliases: ["non_finite", "onNonFinite"] });
 
+/**
+ * The parameters an optimizer updates: tensors (`model.parameters()`), or named tensors
+ * (`model.namedParameters()`), whose names then appear in its error messages.
+ */
+export type ParameterList = Iterable<Tensor | readonly [string, Tensor]>;
+
 /** Reads a slot of the parameter being updated; `has` tells whether it exists yet. */
 interface SlotAccess {
   slot: (name: string) => Storage;
@@ -46,6 +52,8 @@ interface SlotAccess {
 
 export abstract class Optimizer {
   readonly params: readonly Tensor[];
+  /** Per parameter: its name, when the optimizer was given named parameters. */
+  readonly paramNames: readonly (string | undefined)[];
   /** The learning rate; schedules set it between steps. */
   lr: number;
   /**
@@ -70,22 +78,24 @@ export abstract class Optimizer {
   constructor(
     /** The class's name, as stored in the state (minifiers may rename classes, so it is explicit). */
     readonly type: string,
-    params: Iterable<Tensor>,
+    params: ParameterList,
     lr: number,
     slotNames: readonly string[],
     nonFinite: NonFinitePolicy = "error",
   ) {
     const op = type;
-    this.params = [...params];
+    const entries = [...params].map((p) => (Array.isArray(p) ? (p as readonly [string, Tensor]) : ([undefined, p as Tensor] as const)));
+    this.params = entries.map(([, p]) => p);
+    this.paramNames = entries.map(([name]) => name);
     checkArg(this.params.length > 0, op, "was given no parameters");
     const seen = new Set<Tensor>();
     this.params.forEach((p, i) => {
-      if (seen.has(p)) throw new RangeError(`${op}: parameter ${i} appears twice`);
+      if (seen.has(p)) throw new RangeError(`${op}: ${this.describeParam(i, false)} appears twice`);
       seen.add(p);
       // A frozen parameter (requiresGrad false) is accepted, as PyTorch does: it never gets a gradient, so step() skips it.
-      if (!p.isLeaf) throw new RangeError(`${op}: parameter ${i} ${fmtShape(p.shape)} must be a leaf tensor (a Parameter), not the result of an op`);
+      if (!p.isLeaf) throw new RangeError(`${op}: ${this.describeParam(i)} must be a leaf tensor (a Parameter), not the result of an op`);
       const v = p.value;
-      if (!v.isContiguous || v.offset !== 0 || v.data.length !== v.size) throw new RangeError(`${op}: parameter ${i} ${fmtShape(p.shape)} must own contiguous storage (use Parameter)`);
+      if (!v.isContiguous || v.offset !== 0 || v.data.length !== v.size) throw new RangeError(`${op}: ${this.describeParam(i)} must own contiguous storage (use Parameter)`);
     });
     checkCommon(op, lr, nonFinite);
     this.lr = lr;
@@ -149,7 +159,7 @@ export abstract class Optimizer {
   private readGradients(op: string): boolean {
     this.params.forEach((p, i) => {
       const grad = p.grad?.value ?? null;
-      if (grad !== null && !shapesEqual(grad.shape, p.shape)) throw new ShapeError(op, `gradient of parameter ${i} has the wrong shape`, [grad.shape, p.shape]);
+      if (grad !== null && !shapesEqual(grad.shape, p.shape)) throw new ShapeError(op, `gradient of ${this.describeParam(i, false)} has the wrong shape`, [grad.shape, p.shape]);
       this.current[i] = grad === null ? null : grad.isContiguous ? grad.flat() : grad.copyInto((this.gathered[i] ??= allocate(p.dtype, p.size)));
     });
     for (let i = 0; i < this.params.length; i++) {
@@ -161,11 +171,17 @@ export abstract class Optimizer {
       if (this.nonFinite === "skip") return false;
       const shape = this.params[i]!.shape;
       throw new RangeError(
-        `${op}: the gradient of parameter ${i} ${fmtShape(shape)} holds ${g[at]} at ${fmtShape(unravel(at, shape))} (element ${at}); ` +
+        `${op}: the gradient of ${this.describeParam(i)} holds ${g[at]} at ${fmtShape(unravel(at, shape))} (element ${at}); ` +
           `no parameter was updated (nonFinite: "skip" skips such steps instead)`,
       );
     }
     return true;
+  }
+
+  /** `parameter 3 "1.weight" [128,256]`: its index, its name if known, and (with `shape`) its shape. */
+  protected describeParam(i: number, shape = true): string {
+    const name = this.paramNames[i];
+    return `parameter ${i}${name === undefined ? "" : ` ${JSON.stringify(name)}`}${shape ? ` ${fmtShape(this.params[i]!.shape)}` : ""}`;
   }
 
   /** Forgets the gradients of every parameter this optimizer updates. */

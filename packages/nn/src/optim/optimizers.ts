@@ -4,9 +4,8 @@
  * Each optimizer's options are declared once (below each class's doc): the declaration gives the
  * options type and the check, which refuses unknown keys with a hint (`learning_rate` → `lr`).
  */
-import type { Tensor } from "@zerograd/autograd";
 import { type OptionsOf, type Storage, boolean, custom, defineOptions } from "@zerograd/tensor";
-import { Optimizer, epsOption, fractionOption, lrOption, nonFiniteOption, weightDecayOption } from "./optimizer.js";
+import { Optimizer, type ParameterList, epsOption, fractionOption, lrOption, nonFiniteOption, weightDecayOption } from "./optimizer.js";
 
 const SGD_OPTIONS = defineOptions({
   /** Default 0.01. */
@@ -38,7 +37,7 @@ export class SGD extends Optimizer {
   nesterov: boolean;
   weightDecay: number;
 
-  constructor(params: Iterable<Tensor>, options: SGDOptions = {}) {
+  constructor(params: ParameterList, options: SGDOptions = {}) {
     const o = SGD_OPTIONS.parse("SGD", options);
     super("SGD", params, o.lr, ["momentumBuffer"], o.nonFinite);
     ({ momentum: this.momentum, dampening: this.dampening, nesterov: this.nesterov, weightDecay: this.weightDecay } = o);
@@ -106,7 +105,7 @@ abstract class AdamBase extends Optimizer {
   eps: number;
   weightDecay: number;
 
-  constructor(type: string, params: Iterable<Tensor>, options: AdamOptions, private readonly decoupled: boolean) {
+  constructor(type: string, params: ParameterList, options: AdamOptions, private readonly decoupled: boolean) {
     const o = (decoupled ? ADAMW_OPTIONS : ADAM_OPTIONS).parse(type, options);
     super(type, params, o.lr, ["m", "v"], o.nonFinite);
     [this.beta1, this.beta2] = o.betas;
@@ -151,7 +150,7 @@ abstract class AdamBase extends Optimizer {
  *   p ← p − lr·m̂ / (√v̂ + ε)
  */
 export class Adam extends AdamBase {
-  constructor(params: Iterable<Tensor>, options: AdamOptions = {}) {
+  constructor(params: ParameterList, options: AdamOptions = {}) {
     super("Adam", params, options, false);
   }
 }
@@ -162,7 +161,7 @@ export class Adam extends AdamBase {
  * gradient. Default λ = 0.01, as PyTorch.
  */
 export class AdamW extends AdamBase {
-  constructor(params: Iterable<Tensor>, options: AdamOptions = {}) {
+  constructor(params: ParameterList, options: AdamOptions = {}) {
     super("AdamW", params, options, true);
   }
 }
@@ -200,7 +199,7 @@ export class RMSprop extends Optimizer {
   centered: boolean;
   weightDecay: number;
 
-  constructor(params: Iterable<Tensor>, options: RMSpropOptions = {}) {
+  constructor(params: ParameterList, options: RMSpropOptions = {}) {
     const o = RMSPROP_OPTIONS.parse("RMSprop", options);
     super("RMSprop", params, o.lr, ["squareAvg", "gradAvg", "momentumBuffer"], o.nonFinite);
     ({ alpha: this.alpha, eps: this.eps, momentum: this.momentum, centered: this.centered, weightDecay: this.weightDecay } = o);
