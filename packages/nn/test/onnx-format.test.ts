@@ -96,6 +96,15 @@ describe("the exported ModelProto", () => {
     expect(ops).toEqual(["Transpose", "Conv", "Relu", "MaxPool", "Conv", "Transpose", "Reshape", "Identity"]);
   });
 
+  test("Conv2D → Flatten → Dense needs no Transpose back: the Dense weight columns are reordered instead", () => {
+    const net = new Sequential([new Conv2D(2, 3, 3, { seed: 5 }), new Flatten(), new Dropout(0.5), new Dense(3 * 3 * 3, 2, { seed: 6 })]);
+    const m = decodeModel(exportOnnx(net, { inputs: { image: [null, 5, 5, 2] } }));
+    expect(m.graph.nodes.map((n) => n.opType)).toEqual(["Transpose", "Conv", "Reshape", "Gemm", "Identity"]);
+    const w = (net.at(3) as Dense).weight.value.flat(), exported = m.graph.initializers.find((t) => t.name === "3.weight")!.data;
+    // Row 1, channel 2 at spatial position 4 (of 9): zerograd column 4·3 + 2, channels-first column 2·9 + 4.
+    expect(exported[27 + 2 * 9 + 4]).toBe(w[27 + 4 * 3 + 2]);
+  });
+
   test("named non-batch dimensions stay dynamic in the outputs", () => {
     const m = decodeModel(exportOnnx(new Sequential([new Dense(4, 2, { seed: 7 })]), { inputs: { x: [null, "time", 4] } }));
     expect(m.graph.inputs[0]!.shape).toEqual(["batch", "time", 4]);

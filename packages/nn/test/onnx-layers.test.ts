@@ -36,6 +36,7 @@ const cases: Case[] = [
   { name: "Dense with a function activation (leakyRelu slope 0.1), no bias", model: seq(new Dense(6, 5, { activation: (x) => leakyRelu(x, 0.1), bias: false, seed: 3 })), options: { inputs: { x: [null, 6] } }, feeds: vecFeeds(6, 30, 2) },
   { name: "Dense on [n, t, features] (MatMul)", model: seq(new Dense(4, 3, { activation: "tanh", seed: 4 })), options: { inputs: { x: [null, 5, 4] } }, feeds: (b) => ({ x: normalInput([5, 4], 40)(b) }) },
   { name: "Conv2D valid + Flatten + Dense (NHWC flatten order)", model: seq(new Conv2D(3, 4, 3, { seed: 5, activation: "relu" }), new Flatten(), new Dense(4 * 4 * 4, 3, { seed: 6 })), options: img(6, 6, 3), feeds: imgFeeds(6, 6, 3, 50) },
+  { name: "Conv2D → MaxPool2D → Flatten → Dropout → Dense (weight columns reordered)", model: seq(new Conv2D(2, 3, 3, { seed: 31 }), new MaxPool2D(2), new Flatten(), new Dropout(0.2), new Dense(2 * 2 * 3, 4, { seed: 32 })), options: img(6, 6, 2), feeds: imgFeeds(6, 6, 2, 55) },
   { name: "Conv2D same, strides 2, odd size", model: seq(new Conv2D(2, 3, [3, 2], { strides: 2, padding: "same", seed: 7 })), options: img(7, 5, 2), feeds: imgFeeds(7, 5, 2, 60) },
   { name: "Conv2D explicit padding, dilations 2, no bias", model: seq(new Conv2D(2, 3, 3, { padding: [[1, 2], [0, 1]], dilations: 2, bias: false, seed: 8 })), options: img(8, 7, 2), feeds: imgFeeds(8, 7, 2, 70) },
   { name: "Conv2D same with dilations 2", model: seq(new Conv2D(2, 2, 3, { padding: "same", dilations: 2, seed: 9 })), options: img(6, 5, 2), feeds: imgFeeds(6, 5, 2, 75) },
@@ -76,12 +77,18 @@ function multiOutputCases(): Case[] {
       const masked = m.seqPool.call(x.steps, x.mask);
       return { label: m.head.call(pooled), side: m.side.call(masked), features: pooled };
     });
+  const flattenShared = () =>
+    new Functional({ conv: new Conv2D(2, 2, [2, 1], { seed: 33 }), flat: new Flatten(), head: new Dense(3 * 3 * 2, 3, { seed: 34 }), act: new Tanh() }, (m, x: Tensor) => {
+      const flat = m.flat.call(m.conv.call(x));
+      return { logits: m.head.call(flat), squashed: m.act.call(flat), flat };
+    });
   const feeds = (b: number) => ({
     image: normalInput([4, 4, 1], 240)(b),
     steps: normalInput([5, 4], 250)(b),
     mask: mapData(randomUniform([b, 5], 0, 1, { seed: 260 + b }), (v) => (v < 0.4 ? 0 : 1)),
   });
   return [
+    { name: "Conv2D → Flatten read by a Dense and by an activation and as an output", model: flattenShared as () => AnyModule, options: { inputs: { image: [null, 4, 3, 2] } }, feeds: imgFeeds(4, 3, 2, 280) },
     { name: "MultiHead with named heads", model: multiHead, options: { inputs: { x: [null, 5] } }, feeds: vecFeeds(5, 270) },
     { name: "Functional with three inputs (a mask) and three named outputs", model: functional as () => AnyModule, options: { inputs: { image: [null, 4, 4, 1], steps: [null, 5, 4], mask: [null, 5] } }, feeds },
   ];

@@ -138,8 +138,8 @@ function emitCall(g: GraphBuilder, values: Map<object, OnnxValue>, layer: AnyMod
     return v;
   });
   if (!(out instanceof Tensor)) throw new TypeError(`exportOnnx: ${owner} did not return one tensor`);
-  const produced = onnxRules.get(layer.constructor as never)!({ layer, scope: path || layer.constructor.name, owner, inputs, g });
-  if (!values.has(out)) values.set(out, valueOf(out.shape, "float", produced));
+  const result = onnxRules.get(layer.constructor as never)!({ layer, scope: path || layer.constructor.name, owner, inputs, g });
+  if (!values.has(out)) values.set(out, "forms" in result ? result : valueOf(out.shape, "float", result));
 }
 
 /** The model's outputs by graph output name. */

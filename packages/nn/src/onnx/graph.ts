@@ -17,6 +17,13 @@ export interface OnnxValue {
   readonly type: ElemType;
   /** The graph value names holding it, by layout. */
   readonly forms: Partial<Record<Layout, string>>;
+  /**
+   * Set by Flatten on a channels-first value: how to make the same [n, features] values flattened
+   * in the channels-first order (c, then the other axes), `image` the flattened axes in zerograd's
+   * order, and how to make zerograd's order if a consumer needs it (each made once, when asked). A Dense reads this form with its
+   * weight columns permuted instead, so Conv → Flatten → Dense needs no Transpose.
+   */
+  readonly flatFirst?: { read: () => string; image: readonly number[]; toLast: () => string };
 }
 
 /** A value made by a node: its name and the layout that name holds. */
@@ -40,6 +47,12 @@ export function axisIn(layout: Layout, axis: number, rank: number): number {
   const a = axis < 0 ? axis + rank : axis;
   if (layout === "last" || rank <= 2 || a === 0) return a;
   return a === rank - 1 ? 1 : a + 1;
+}
+
+/** f, called once, when first needed. */
+export function once(f: () => string): () => string {
+  let made: string | undefined;
+  return () => (made ??= f());
 }
 
 export const int = (i: number): Attribute => ({ i });
@@ -102,6 +115,7 @@ export class GraphBuilder {
   form(v: OnnxValue, layout: Layout, scope: string): string {
     const have = v.forms[layout];
     if (have !== undefined) return have;
+    if (v.flatFirst && v.forms.last === undefined) return this.setBoth(v, v.flatFirst.toLast());
     const other = v.forms[layout === "first" ? "last" : "first"]!;
     if (v.shape.length <= 2) return other; // [n, c]: both layouts are the same array
     const perm = layout === "first" ? toFirstPerm(v.shape.length) : toLastPerm(v.shape.length);
@@ -111,8 +125,15 @@ export class GraphBuilder {
   }
 
   /** For elementwise ops: whichever layout the value already has (channels-first if both). */
-  anyForm(v: OnnxValue): Produced {
-    return v.forms.first !== undefined ? { name: v.forms.first, layout: "first" } : { name: v.forms.last!, layout: "last" };
+  anyForm(v: OnnxValue, scope: string): Produced {
+    if (v.forms.first !== undefined) return { name: v.forms.first, layout: "first" };
+    return { name: this.form(v, "last", scope), layout: "last" };
+  }
+
+  /** Records `name` as both layouts of a rank-2 value (where they are the same array). */
+  private setBoth(v: OnnxValue, name: string): string {
+    Object.assign(v.forms, { first: name, last: name });
+    return name;
   }
 
   /** A reduction over `axes` (ReduceMean's axes moved from an attribute to an input in opset 18; ReduceSum's in 13). */

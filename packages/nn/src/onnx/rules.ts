@@ -14,7 +14,7 @@ import { ELU, GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh } from "../layers/ac
 import type { AnyModule, Parameter } from "../module.js";
 import type { Tensor } from "@zerograd/autograd";
 import { type ActivationSpec, emitActivation, identifyActivation } from "./activation.js";
-import { type GraphBuilder, type OnnxValue, type Produced, float, int, ints } from "./graph.js";
+import { type GraphBuilder, type OnnxValue, type Produced, float, int, ints, once } from "./graph.js";
 
 export interface RuleContext<M> {
   readonly layer: M;
@@ -27,7 +27,8 @@ export interface RuleContext<M> {
   readonly g: GraphBuilder;
 }
 
-export type OnnxRule<M = AnyModule> = (ctx: RuleContext<M>) => Produced;
+/** A rule returns the node output holding the layer's result, or an existing value (an identity, a deferred layout). */
+export type OnnxRule<M = AnyModule> = (ctx: RuleContext<M>) => Produced | OnnxValue;
 
 type LayerClass<M> = abstract new (...args: never[]) => M;
 
@@ -61,12 +62,14 @@ function layerActivation(ctx: RuleContext<Dense | Conv2D>): ActivationSpec {
 rule(Dense, (ctx) => {
   const { g, scope, layer } = ctx;
   const x = input(ctx);
-  const xs = g.form(x, "last", scope);
+  const flat = x.forms.last === undefined ? x.flatFirst : undefined;
+  const xs = flat ? flat.read() : g.form(x, "last", scope);
   const rank = x.shape.length;
   const bias = layer.bias ? g.floats(`${scope}.bias`, [layer.outFeatures], weightData(layer.bias)) : null;
   let y: string;
   if (rank === 2) {
-    const w = g.floats(`${scope}.weight`, [layer.outFeatures, layer.inFeatures], weightData(layer.weight));
+    const data = flat ? channelsFirstColumns(weightData(layer.weight), layer.outFeatures, flat.image) : weightData(layer.weight);
+    const w = g.floats(`${scope}.weight`, [layer.outFeatures, layer.inFeatures], data);
     y = g.node(scope, "Gemm", bias ? [xs, w, bias] : [xs, w], { transB: int(1) });
   } else {
     const [o, n] = [layer.outFeatures, layer.inFeatures], w = weightData(layer.weight);
@@ -98,6 +101,17 @@ function windowAttributes(ctx: RuleContext<unknown>, x: OnnxValue, kernel: [numb
 
 /** TensorFlow's total "same" padding along one axis: max((⌈n/s⌉ − 1)·s + (k − 1)·d + 1 − n, 0). */
 const samePad = (n: number, k: number, s: number, d: number) => Math.max((Math.ceil(n / s) - 1) * s + (k - 1) * d + 1 - n, 0);
+
+/**
+ * A Dense weight [out, s·c] whose columns follow zerograd's flatten order (spatial position s,
+ * then channel c) reordered for inputs flattened channels-first (c, then s): W'[o][c·S + s] = W[o][s·C + c].
+ */
+function channelsFirstColumns(w: ArrayLike<number>, out: number, image: readonly number[]): Float32Array {
+  const C = image.at(-1)!, S = image.slice(0, -1).reduce((a, b) => a * b, 1), n = S * C;
+  const p = new Float32Array(out * n);
+  for (let o = 0; o < out; o++) for (let s = 0; s < S; s++) for (let c = 0; c < C; c++) p[o * n + c * S + s] = w[o * n + s * C + c]!;
+  return p;
+}
 
 // Our filter is [kh, kw, in, out]; ONNX's Conv wants [out, in, kh, kw]: the weights are stored
 // transposed, and the image goes channels-first (a Transpose only if it is not already).
@@ -135,7 +149,7 @@ rule(GlobalAveragePooling, (ctx) => {
   const { g, scope } = ctx;
   const x = input(ctx), mask = ctx.inputs[1], r = x.shape.length;
   if (!mask) {
-    const { name, layout } = g.anyForm(x);
+    const { name, layout } = g.anyForm(x, scope);
     const axes = Array.from({ length: r - 2 }, (_, i) => (layout === "first" ? i + 2 : i + 1));
     return { name: g.reduce(scope, "ReduceMean", name, axes, false), layout: "last" };
   }
@@ -153,12 +167,17 @@ rule(Flatten, (ctx) => {
   const { g, scope, layer } = ctx;
   const x = input(ctx), r = x.shape.length;
   const start = layer.startAxis < 0 ? layer.startAxis + r : layer.startAxis;
-  const shape = g.int64s(`${scope}.shape`, [...Array.from({ length: start }, () => 0), -1]);
-  return { name: g.node(scope, "Reshape", [g.form(x, "last", scope), shape]), layout: "last" };
+  const reshape = (name: string) => g.node(scope, "Reshape", [name, g.int64s(`${scope}.shape`, [...Array.from({ length: start }, () => 0), -1])]);
+  if (start === 1 && r >= 3 && x.forms.last === undefined) {
+    // A channels-first image (after Conv or pooling) is flattened as it is; zerograd's order is made only if a consumer other than Dense asks.
+    const features = x.shape.slice(1).reduce((a, b) => a * b, 1);
+    return { shape: [x.shape[0]!, features], type: "float", forms: {}, flatFirst: { read: once(() => reshape(x.forms.first!)), image: x.shape.slice(1), toLast: once(() => reshape(g.form(x, "last", scope))) } };
+  }
+  return { name: reshape(g.form(x, "last", scope)), layout: "last" };
 });
 
-// At inference Dropout is the identity: the output is the input's value, in any layout it has.
-rule(Dropout, (ctx) => ctx.g.anyForm(input(ctx)));
+// At inference Dropout is the identity: its output is its input's value.
+rule(Dropout, (ctx) => input(ctx));
 
 rule(BatchNormalization, (ctx) => {
   const { g, scope, layer } = ctx;
@@ -196,7 +215,7 @@ rule(Embedding, (ctx) => {
 function activationRule(spec: (layer: never) => ActivationSpec): OnnxRule {
   return (ctx) => {
     const x = input(ctx);
-    return activate(ctx, spec(ctx.layer as never), ctx.g.anyForm(x), x.shape.length);
+    return activate(ctx, spec(ctx.layer as never), ctx.g.anyForm(x, ctx.scope), x.shape.length);
   };
 }
 rule(ReLU, activationRule(() => ({ op: "relu" })));
