@@ -54,7 +54,9 @@ function activate(ctx: RuleContext<unknown>, spec: ActivationSpec, x: Produced, 
 
 /** The function a Dense or Conv2D applies after its affine map (a private field: see activation.ts). */
 function layerActivation(ctx: RuleContext<Dense | Conv2D>): ActivationSpec {
-  return identifyActivation(ctx.owner, (ctx.layer as unknown as { activation: (x: Tensor) => Tensor }).activation);
+  const fn: unknown = (ctx.layer as unknown as { activation?: unknown }).activation;
+  if (typeof fn !== "function") throw new TypeError(`exportOnnx: cannot read the activation of ${ctx.owner} (no resolved activation function on the layer)`);
+  return identifyActivation(ctx.owner, fn as (x: Tensor) => Tensor);
 }
 
 // y = x·Wᵀ + b. W is [out, in] (PyTorch's layout): Gemm with transB reads it as it is; inputs of
