@@ -33,3 +33,4 @@ export {
   type GroupReweightingOptions,
 } from "./train/callbacks.js";
 export { encodeWeights, loadWeights, weightsAsTensors, encodeCheckpoint, decodeCheckpoint, type TrainingCheckpoint, type CallbackState, type WeightsLayout, type WeightsOptions } from "./serialize.js";
+export * from "./onnx/index.js";
