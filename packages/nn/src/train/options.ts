@@ -3,22 +3,13 @@
  * declaration gives both the TypeScript type and the runtime check (see `defineOptions` in
  * @zerograd/tensor). An unknown key is a TypeError with a "did you mean …?" hint.
  */
-import { type OptionsOf, type ParsedOf, boolean, custom, defineOptions, describeValue, func, integer, number, oneOf } from "@zerograd/tensor";
+import { type OptionsOf, type ParsedOf, boolean, custom, defineOptions, func, integer, number, oneOf } from "@zerograd/tensor";
+import { type Require, given, isObject } from "./fields.js";
 import { Optimizer } from "../optim/optimizer.js";
 import type { TrainingCheckpoint } from "../serialize.js";
 import type { Callback } from "./callbacks.js";
 import type { Data } from "./data.js";
 import type { CompileOptions } from "./spec.js";
-
-/** A value passed through as it is: its deeper checks are done where it is used (makePlan, buildTable…). */
-function given<T>(kind: string, ok: (v: unknown) => boolean) {
-  return custom<T>((v, op, key) => {
-    if (!ok(v)) throw new TypeError(`${op}: ${key} must be ${kind}, got ${describeValue(v)}`);
-    return v as T;
-  });
-}
-
-const isObject = (v: unknown) => typeof v === "object" && v !== null;
 
 /** Anything with an `aborted` flag: an AbortSignal, or a plain `{ aborted: boolean }`. */
 export interface AbortSignalLike {
@@ -45,7 +36,7 @@ export const PREDICT_OPTIONS = defineOptions({ batchSize });
 export type PredictOptions = OptionsOf<typeof PREDICT_OPTIONS>;
 
 export const EVALUATE_OPTIONS = defineOptions({ ...COMPILE, batchSize });
-export type EvaluateOptions = OptionsOf<typeof EVALUATE_OPTIONS> & Pick<CompileOptions, "loss">;
+export type EvaluateOptions = Require<OptionsOf<typeof EVALUATE_OPTIONS>, "loss">;
 
 /** What one optimizer step does besides forward, backward and step (shared by fit and trainStep). */
 const STEP = {
@@ -116,7 +107,7 @@ export const FIT_OPTIONS = defineOptions({
 });
 
 /** fit()'s options: every key optional but the optimizer and the loss. */
-export type FitOptions = OptionsOf<typeof FIT_OPTIONS> & Pick<CompileOptions, "loss"> & { optimizer: Optimizer };
+export type FitOptions = Require<OptionsOf<typeof FIT_OPTIONS>, "optimizer" | "loss">;
 export type ParsedFitOptions = ParsedOf<(typeof FIT_OPTIONS)["fields"]>;
 
 /** Parses fit()'s options; the optimizer is required. */
