@@ -15,6 +15,7 @@ import type { AnyModule } from "../module.js";
 import { clipGradNorm, clipGradValue } from "../optim/clip.js";
 import type { Optimizer } from "../optim/optimizer.js";
 import { STEP_OPTIONS, type TrainStepOptions } from "./options.js";
+import { checkOptimizer } from "./validate.js";
 
 /** What a step's loss function returns: the loss, or several by name (their sum is minimised). */
 export type Losses = Tensor | Record<string, Tensor>;
@@ -37,7 +38,9 @@ export interface StepResult {
  */
 export function trainStep(model: AnyModule, optimizer: Optimizer, computeLoss: () => Losses, options: TrainStepOptions = {}): StepResult {
   if (typeof computeLoss !== "function") throw new TypeError("trainStep: computeLoss must be a function running the forward pass and returning the loss");
-  return runStep("trainStep", "", model, optimizer, computeLoss, STEP_OPTIONS.parse("trainStep", options));
+  const o = STEP_OPTIONS.parse("trainStep", options);
+  checkOptimizer("trainStep", model, optimizer);
+  return runStep("trainStep", "", model, optimizer, computeLoss, o);
 }
 
 const NAN_HINT =
@@ -53,13 +56,14 @@ export function runStep(op: string, where: string, model: AnyModule, optimizer: 
   try {
     model.zeroGrad();
     optimizer.zeroGrad();
-    const result = underAnomalyMode(o.detectAnomaly, () => {
+    const forwardBackward = () => {
       const { total, losses } = sumLosses(op, computeLoss());
       const loss = total.item();
       if (!Number.isFinite(loss)) fail(`the loss is ${loss}`, NAN_HINT);
       if (total.requiresGrad) total.backward();
       return { loss, losses };
-    });
+    };
+    const result = o.detectAnomaly ? anomalyScope(op)(forwardBackward) : forwardBackward();
     optimizer.params.forEach((p, i) => {
       const bad = firstNonFinite(p.grad);
       if (bad) fail(`the gradient of ${JSON.stringify(parameterName(model, p) ?? `parameter ${i}`)} ${fmtShape(p.shape)} holds ${bad.value} (element ${bad.index})`, NAN_HINT);
@@ -85,14 +89,13 @@ function sumLosses(op: string, out: Losses): { total: Tensor; losses: Record<str
 }
 
 /**
- * Runs `f` in @zerograd/autograd's anomaly mode when asked. The one place the mode is entered:
- * it uses autograd's scope (`detectAnomaly(f)`) when the installed version exports it.
+ * @zerograd/autograd's anomaly-mode scope, `detectAnomaly(f)`: the one place it is looked up
+ * (by name, so that a version of autograd without it is refused with a clear error).
  */
-function underAnomalyMode<T>(on: boolean, f: () => T): T {
-  if (!on) return f();
+export function anomalyScope(op: string): <T>(f: () => T) => T {
   const scope = (autograd as unknown as Record<string, unknown>)["detectAnomaly"];
-  if (typeof scope !== "function") throw new TypeError("detectAnomaly: this version of @zerograd/autograd has no anomaly mode (detectAnomaly)");
-  return (scope as (g: () => T) => T)(f);
+  if (typeof scope !== "function") throw new TypeError(`${op}: detectAnomaly needs the anomaly mode of @zerograd/autograd (detectAnomaly), which this version does not export`);
+  return scope as <T>(f: () => T) => T;
 }
 
 function parameterName(model: AnyModule, p: Tensor): string | undefined {

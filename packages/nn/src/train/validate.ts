@@ -47,7 +47,7 @@ export function validateTable(op: string, dataset: string, plan: Plan, t: Table,
       lossOn(0, t.n);
     } catch (e) {
       if (!(e instanceof Error)) throw e;
-      throw located(e, `${op}: the ${dataset} data, ${outputLabel(o)}${rowLabel(firstBadRow(t.n, lossOn))}`);
+      throw located(op, e, `${op}: the ${dataset} data, ${outputLabel(o)}${rowLabel(firstBadRow(t.n, lossOn))}`);
     }
   }
 }
@@ -78,9 +78,9 @@ function firstBadRow(n: number, lossOn: (start: number, end: number) => void): n
 const outputLabel = (o: OutputPlan) => (o.name ? `output "${o.name}"` : "the output");
 const rowLabel = (row: number | null) => (row === null ? "" : `, row ${row}`);
 
-/** The same error (same class) with `context` before its message. */
-function located(e: Error, context: string): Error {
-  if (e instanceof ShapeError) return new ShapeError(context, `${e.op}: ${e.rule}`, e.shapes);
+/** The same error (same class) with `context` before its message (and without a second "op: "). */
+function located(op: string, e: Error, context: string): Error {
+  if (e instanceof ShapeError) return new ShapeError(context, e.op === op ? e.rule : `${e.op}: ${e.rule}`, e.shapes);
   const Kind = e instanceof RangeError ? RangeError : e instanceof TypeError ? TypeError : Error;
-  return new Kind(`${context}: ${e.message}`);
+  return new Kind(`${context}: ${e.message.startsWith(`${op}: `) ? e.message.slice(op.length + 2) : e.message}`);
 }
