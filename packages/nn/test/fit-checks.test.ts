@@ -5,6 +5,7 @@ import { meanSquaredError, sparseCategoricalCrossEntropy } from "@zerograd/losse
 import { NDArray } from "@zerograd/tensor";
 import { describe, expect, expectTypeOf, test } from "vitest";
 import {
+  type AnyModule,
   AvgPool2D,
   BatchNormalization,
   Conv2D,
@@ -27,7 +28,7 @@ import {
 } from "../src/index.js";
 
 const silent = { verbose: "silent" } as const;
-const weightsOf = (m: Module) => m.parameters().map((p) => Array.from(p.value.data));
+const weightsOf = (m: AnyModule) => m.parameters().map((p) => Array.from(p.value.data));
 
 /** 12 rows of 3 features, labels 0/1 alternating; the model has 2 classes. */
 function classification(labels?: number[]) {
@@ -123,7 +124,7 @@ describe("the data is validated before the first step", () => {
     const target = Float32Array.from({ length: 24 }, (_, i) => i % 3);
     target[2 * 7 + 1] = NaN; // row 7
     const y = { a: new NDArray(target, [12, 2]) };
-    const net = new (class extends Module {
+    const net = new (class extends Module<[Tensor], Record<string, Tensor>> {
       inner = m;
       forward(input: Tensor) {
         return { a: this.inner.call(input) };
