@@ -1,11 +1,14 @@
 /**
  * fit(), evaluate() and predict(): the training loop people would otherwise write by hand.
  *
- *   for each epoch:
+ *   prepare: options, data and validation data, all checked (validate.ts); the run's state (state.ts)
+ *   for each epoch (runEpoch):
  *     shuffle the rows (seeded)
- *     for each batch: forward → Σ lossWeight·loss per output → backward → clip → optimizer.step()
- *     losses and metrics over the epoch's predictions, then over the validation data
- *     callbacks (early stopping, checkpoints, schedules, group re-weighting)
+ *     for each batch (trainBatch): trainStep's body (step.ts) — forward → Σ lossWeight·loss per
+ *       output → backward → clip → optimizer.step()
+ *     losses and metrics over the epoch's predictions, then over the validation data (endEpoch)
+ *     callbacks (early stopping, checkpoints, schedules, group re-weighting), which see the run
+ *     through its context
  *
  * Everything random comes from seeded generators, so a run is reproducible bitwise, and a run
  * resumed from a checkpoint (`resume`) reaches the same weights as one that was never stopped.
