@@ -9,6 +9,7 @@ import { decodeFile, readBytes, writeAtomically } from "./node-io.js";
 import { type TrainingCheckpoint, type WeightsLayout, type WeightsOptions, decodeCheckpoint, encodeCheckpoint, encodeWeights, loadWeights } from "./serialize.js";
 import { type Callback, type ModelCheckpointOptions, modelCheckpoint } from "./train/callbacks.js";
 
+export { saveOnnxFile } from "./onnx/node-file.js";
 export { writeFileAtomic, readFileBytes, saveSafetensors, loadSafetensors, FileError, type AtomicWriteHooks } from "./node-io.js";
 
 /** Writes the model's weights as a safetensors file, atomically. */
