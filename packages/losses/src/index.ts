@@ -10,6 +10,7 @@ import type { LossOptions } from "./reduce.js";
 export type { MaskInput, TargetInput, Nested } from "./inputs.js";
 export { type LossOptions, type Reduction, reduceLoss } from "./reduce.js";
 export { maskFromSentinel, maskFromPadding, maskFromNaN, maskAnd, maskOr, maskNot, validCount, resolveMask, keepUnmasked } from "./masks.js";
+export { defineLoss, wrapLoss, lossDeclaration, type Loss, type LossDeclaration, type LossDefinition, type LossInputs, type FusedInputs, type LossOptionsFor, type TargetKind, type MetricName } from "./define.js";
 export { binaryCrossEntropy, type BinaryCrossEntropyOptions, EPSILON } from "./binary.js";
 export { categoricalCrossEntropy, sparseCategoricalCrossEntropy, type CategoricalCrossEntropyOptions, type SparseCategoricalCrossEntropyOptions } from "./categorical.js";
 export { meanSquaredError, meanAbsoluteError, huber, type HuberOptions } from "./regression.js";

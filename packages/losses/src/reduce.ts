@@ -26,9 +26,7 @@ export interface LossOptions {
   groupWeights?: readonly number[] | Readonly<Record<number, number>>;
 }
 
-export const LOSS_OPTION_KEYS = ["mask", "maskValue", "weights", "reduction", "groups", "groupWeights"] as const;
-
-const REDUCTIONS: readonly string[] = ["mean", "weightedMean", "sum", "none"];
+export const REDUCTIONS = ["mean", "weightedMean", "sum", "none"] as const;
 
 /** Weights as a flat float64 array of ℓ's shape; each one kept by the mask must be finite and ≥ 0. */
 export function readWeights(op: string, input: MaskInput | undefined, shape: T.Shape, mask: T.Storage): Float64Array | null {
@@ -101,9 +99,16 @@ function groupWeight(op: string, groupWeights: LossOptions["groupWeights"], id: 
  * const loss = reduceLoss("logCosh", log(div(add(exp(d), exp(neg(d))), 2)), m, options);
  */
 export function reduceLoss(op: string, loss: Tensor, mask: T.NDArray, options: LossOptions, denominatorScale?: T.NDArray): Tensor {
+  const { reduction, coefficients } = lossCoefficients(op, loss.shape, mask, options, denominatorScale);
+  const c = new Tensor(new T.NDArray(T.array(coefficients, { dtype: loss.dtype }).data, loss.shape));
+  const kept = where(new Tensor(mask), mul(loss, c), 0);
+  return reduction === "none" ? kept : sum(kept);
+}
+
+/** The constant coefficients cᵢ of {@link reduceLoss} (0 wherever the mask is 0), and the reduction. */
+export function lossCoefficients(op: string, shape: T.Shape, mask: T.NDArray, options: LossOptions, denominatorScale?: T.NDArray): { reduction: Reduction; coefficients: Float64Array } {
   const reduction = options.reduction ?? "mean";
-  if (!REDUCTIONS.includes(reduction)) throw new RangeError(`${op}: reduction must be one of ${REDUCTIONS.join(", ")}, got '${String(reduction)}'`);
-  const shape = loss.shape;
+  if (!(REDUCTIONS as readonly string[]).includes(reduction)) throw new RangeError(`${op}: reduction must be one of ${REDUCTIONS.join(", ")}, got '${String(reduction)}'`);
   if (!T.shapesEqual(mask.shape, shape)) throw new T.ShapeError(op, "the resolved mask must have the elementwise loss's shape", [mask.shape, shape]);
   const m = mask.flat();
   const w = readWeights(op, options.weights, shape, m);
@@ -125,8 +130,5 @@ export function reduceLoss(op: string, loss: Tensor, mask: T.NDArray, options: L
     for (let g = 0; g < groupCount; g++) scale[g] = denominator[g]! > 0 ? scale[g]! / denominator[g]! : 0;
   }
   for (let i = 0; i < c.length; i++) c[i]! *= scale[groupOf(i)]!;
-
-  const coefficients = new Tensor(new T.NDArray(T.array(c, { dtype: loss.dtype }).data, shape));
-  const kept = where(new Tensor(mask), mul(loss, coefficients), 0);
-  return reduction === "none" ? kept : sum(kept);
+  return { reduction, coefficients: c };
 }

@@ -101,7 +101,7 @@ describe("binaryCrossEntropy: errors", () => {
   test("bad option values and unknown options", () => {
     expect(() => binaryCrossEntropy(leaf([0.5]), [1], { labelSmoothing: 1.5 })).toThrow(RangeError);
     expect(() => binaryCrossEntropy(leaf([0.5]), [1], { posWeight: -1 })).toThrow(/posWeight must be finite and ≥ 0/);
-    expect(() => binaryCrossEntropy(leaf([0.5]), [1], { from_logits: true } as never)).toThrow(/unknown option 'from_logits'/);
+    expect(() => binaryCrossEntropy(leaf([0.5]), [1], { from_logits: true } as never)).toThrow(/unknown option "from_logits" \(did you mean "fromLogits"\?\)/);
     expect(() => binaryCrossEntropy(leaf([0.5]), [1], { reduction: "avg" } as never)).toThrow(/reduction must be one of/);
     expect(() => binaryCrossEntropy([0.5] as never, [1])).toThrow(/prediction must be a Tensor/);
   });
