@@ -69,7 +69,10 @@ const fusedBce: OpDef<BceAttrs, Float32Array> = {
   vjp(g, ctx) {
     const x = ctx.inputs[0]!;
     if (isGradEnabled()) return gradients(ctx.attrs.composed(x), [x], { seed: g, createGraph: true }); // grad of grad: the composed definition
-    return [mul(g, new Tensor(new T.NDArray(ctx.saved, x.shape)))];
+    if (g.size !== 1) return [mul(g, new Tensor(new T.NDArray(ctx.saved, x.shape)))]; // reduction 'none'
+    const scale = g.item(), saved = ctx.saved, dx = new Float32Array(saved.length);
+    for (let i = 0; i < dx.length; i++) dx[i] = scale * saved[i]!;
+    return [new Tensor(new T.NDArray(dx, x.shape))];
   },
 };
 

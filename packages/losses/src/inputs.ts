@@ -70,13 +70,20 @@ export function indexOf(flat: number, shape: T.Shape): string {
  * bug, reported here instead of surfacing later as a NaN loss.
  */
 export function checkFiniteWhereKept(op: string, name: string, x: T.NDArray, keep: T.NDArray): void {
-  const values = x.flat(), kept = T.broadcastTo(keep, x.shape).copyData();
+  const values = x.flat();
+  let probe = 0;
+  for (let i = 0; i < values.length; i++) probe += values[i]! - values[i]!; // NaN as soon as one value is not finite
+  if (probe === 0) return; // the common case, checked without a branch on the mask
+  const kept = keptAt(keep, x.shape);
   for (let i = 0; i < values.length; i++) {
     if (kept[i] !== 0 && !Number.isFinite(values[i]!)) {
       throw new RangeError(`${op}: ${name} is ${values[i]} at unmasked element ${indexOf(i, x.shape)}; mask it (mask, or maskValue: ${values[i]}) or fix the data`);
     }
   }
 }
+
+/** The mask as flat values over `shape` (read in place when it has that shape already). */
+const keptAt = (keep: T.NDArray, shape: T.Shape): T.Storage => (T.shapesEqual(keep.shape, shape) ? keep.flat() : T.broadcastTo(keep, shape).copyData());
 
 /** Labels: the prediction's shape without the class axis, or with it of size 1 (Keras-style [N, 1]). */
 export function readLabels(op: string, labels: MaskInput, shape: T.Shape, axis: number, dtype: T.DType): T.NDArray {
@@ -100,7 +107,11 @@ export function checkLabels(op: string, y: T.NDArray, keep: T.NDArray, classes: 
 
 /** Unmasked values must lie in [0, 1] (probabilities, binary targets). */
 export function checkUnitInterval(op: string, name: string, x: T.NDArray, keep: T.NDArray, hint: string): void {
-  const values = x.flat(), kept = T.broadcastTo(keep, x.shape).copyData();
+  const values = x.flat();
+  let inside = true;
+  for (let i = 0; i < values.length && inside; i++) inside = values[i]! >= 0 && values[i]! <= 1; // never mispredicted on good data
+  if (inside) return;
+  const kept = keptAt(keep, x.shape);
   for (let i = 0; i < values.length; i++) {
     if (kept[i] !== 0 && (values[i]! < 0 || values[i]! > 1)) throw new RangeError(`${op}: ${name} ${values[i]} at unmasked element ${indexOf(i, x.shape)} is outside [0, 1]${hint}`);
   }

@@ -115,20 +115,20 @@ export function lossCoefficients(op: string, shape: T.Shape, mask: T.NDArray, op
   const s = denominatorScale?.flat();
   const groups = readGroups(op, options, shape);
 
+  // Loops without a branch on the (random) mask bits: m is 0/1, and only weights, which may be
+  // anything where masked, need a select.
   const c = new Float64Array(m.length);
-  for (let i = 0; i < c.length; i++) c[i] = m[i] === 0 ? 0 : w ? w[i]! : 1;
+  if (w) for (let i = 0; i < c.length; i++) c[i] = m[i] === 0 ? 0 : w[i]!;
+  else for (let i = 0; i < c.length; i++) c[i] = m[i]!;
 
-  const groupCount = groups ? groups.weights.length : 1;
-  const groupOf = (i: number) => (groups ? groups.groupOf[i]! : 0);
+  const groupOf = groups?.groupOf;
   const scale = groups ? [...groups.weights] : [1];
   if (reduction !== "none" && reduction !== "sum") {
-    const denominator = new Float64Array(groupCount);
-    for (let i = 0; i < c.length; i++) {
-      if (m[i] === 0) continue;
-      denominator[groupOf(i)]! += reduction === "mean" ? 1 : c[i]! * (s ? s[i]! : 1);
-    }
-    for (let g = 0; g < groupCount; g++) scale[g] = denominator[g]! > 0 ? scale[g]! / denominator[g]! : 0;
+    const denominator = new Float64Array(scale.length);
+    const perElement = reduction === "mean" ? m : c;
+    for (let i = 0; i < c.length; i++) denominator[groupOf ? groupOf[i]! : 0]! += perElement[i]! * (s && reduction !== "mean" ? s[i]! : 1);
+    for (let g = 0; g < scale.length; g++) scale[g] = denominator[g]! > 0 ? scale[g]! / denominator[g]! : 0;
   }
-  for (let i = 0; i < c.length; i++) c[i]! *= scale[groupOf(i)]!;
+  for (let i = 0; i < c.length; i++) c[i]! *= scale[groupOf ? groupOf[i]! : 0]!;
   return { reduction, coefficients: c };
 }
