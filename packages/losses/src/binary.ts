@@ -40,9 +40,7 @@ export type BinaryCrossEntropyOptions = LossOptionsFor<typeof BCE_FIELDS, "binar
  * loss.backward(); // logits.grad[0][1] === 0
  */
 export const binaryCrossEntropy = defineLoss({
-  name: "binaryCrossEntropy",
-  target: "binary",
-  metric: "binaryAccuracy",
+  name: "binaryCrossEntropy", target: "binary", metric: "binaryAccuracy",
   options: BCE_FIELDS,
   logits: (o) => o.fromLogits,
   safePrediction: (o) => (o.fromLogits ? 0 : 0.5),

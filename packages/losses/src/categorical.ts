@@ -42,9 +42,7 @@ const safePrediction = (o: { fromLogits: boolean }) => (o.fromLogits ? 0 : 0.5);
  * categoricalCrossEntropy(logits, [[1, 0, 0], [0, 0, 0]], { fromLogits: true, maskValue: 0 });
  */
 export const categoricalCrossEntropy = defineLoss({
-  name: "categoricalCrossEntropy",
-  target: "oneHot",
-  metric: "categoricalAccuracy",
+  name: "categoricalCrossEntropy", target: "oneHot", metric: "categoricalAccuracy",
   options: CE_FIELDS,
   logits: (o) => o.fromLogits,
   safePrediction,
@@ -71,9 +69,7 @@ export const categoricalCrossEntropy = defineLoss({
  * sparseCategoricalCrossEntropy(logits, [0, -100, 2], { fromLogits: true, ignoreIndex: -100 });
  */
 export const sparseCategoricalCrossEntropy = defineLoss({
-  name: "sparseCategoricalCrossEntropy",
-  target: "labels",
-  metric: "sparseAccuracy",
+  name: "sparseCategoricalCrossEntropy", target: "labels", metric: "sparseAccuracy",
   options: SPARSE_FIELDS,
   logits: (o) => o.fromLogits,
   safePrediction,

@@ -91,12 +91,8 @@ function groupWeight(op: string, groupWeights: LossOptions["groupWeights"], id: 
  * `denominatorScale` s multiplies the weights in the 'weightedMean' denominator only: sparse
  * cross-entropy passes the class weight of each label there, as PyTorch normalises by Σ w_{y}.
  *
- * @example
- * // A custom elementwise loss, masked like the built-in ones (log cosh of the error):
- * const m = resolveMask("logCosh", x.shape, options.mask, [], x.dtype);
- * const kept = new Tensor(m);
- * const d = sub(keepUnmasked(kept, x, 0), keepUnmasked(kept, target, 0));
- * const loss = reduceLoss("logCosh", log(div(add(exp(d), exp(neg(d))), 2)), m, options);
+ * Losses made with {@link defineLoss} call it for you; called by hand, pass ℓ computed from
+ * inputs sanitised with keepUnmasked and the mask from resolveMask.
  */
 export function reduceLoss(op: string, loss: Tensor, mask: T.NDArray, options: LossOptions, denominatorScale?: T.NDArray): Tensor {
   const { reduction, coefficients } = lossCoefficients(op, loss.shape, mask, options, denominatorScale);

@@ -17,9 +17,7 @@ export type HuberOptions = LossOptionsFor<typeof HUBER_FIELDS, "values">;
  * meanSquaredError(y, [[1, 2, 0], [2, 0, 0]], { maskValue: 0 }); // (0.25 + 0.25 + 0) / 3
  */
 export const meanSquaredError = defineLoss({
-  name: "meanSquaredError",
-  target: "values",
-  metric: "mse",
+  name: "meanSquaredError", target: "values", metric: "mse",
   elementwise: ({ x, z }) => square(sub(x, z)),
 });
 
@@ -31,9 +29,7 @@ export const meanSquaredError = defineLoss({
  * meanAbsoluteError(y, [2, NaN, 1], { maskValue: NaN }); // (1 + 2) / 2
  */
 export const meanAbsoluteError = defineLoss({
-  name: "meanAbsoluteError",
-  target: "values",
-  metric: "mae",
+  name: "meanAbsoluteError", target: "values", metric: "mae",
   elementwise: ({ x, z }) => abs(sub(x, z)),
 });
 
@@ -50,9 +46,7 @@ export const meanAbsoluteError = defineLoss({
  * huber(y, [0, 0]); // (0.125 + (3 − 0.5)) / 2
  */
 export const huber = defineLoss({
-  name: "huber",
-  target: "values",
-  metric: "mae",
+  name: "huber", target: "values", metric: "mae",
   options: HUBER_FIELDS,
   elementwise({ x, z, options: { delta } }) {
     const a = abs(sub(x, z));

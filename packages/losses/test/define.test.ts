@@ -38,6 +38,8 @@ describe("defineLoss: what a loss declares", () => {
     expect(() => logCosh(x, [1, 2, 3], { mask_value: 0 } as never)).toThrow(/logCosh: unknown option "mask_value" \(did you mean "maskValue"\?\)/);
     expect(() => logCosh(x, [1, 2], {})).toThrow(/logCosh: prediction and target must have the same shape/);
     expect(() => logCosh(x, [1, NaN, 3])).toThrow(/logCosh: target is NaN at unmasked element \[1\]/);
+    expect(() => logCosh(x, [1, 2, 3], { scale: 0 })).toThrow(/logCosh: scale must be a finite number > 0, got 0/);
+    expect(logCosh(x, [1, 2, 3], { scale: 2, reduction: "sum" }).item()).toBeCloseTo([0.5 - 1, 2 - 2, -1 - 3].reduce((s, v) => s + ref(2 * v), 0), 12);
   });
 
   test("a class-label loss gets axis, ignoreIndex and the label check from its target kind", () => {
