@@ -3,6 +3,7 @@ import * as T from "@zerograd/tensor";
 import { boolean, custom, number } from "@zerograd/tensor";
 import { EPSILON } from "./binary.js";
 import { type LossOptionsFor, defineLoss } from "./define.js";
+import { fusedSparseCrossEntropy } from "./fused.js";
 import { type MaskInput, expandTo, readArray } from "./inputs.js";
 
 const CE_FIELDS = {
@@ -74,19 +75,32 @@ export const sparseCategoricalCrossEntropy = defineLoss({
   logits: (o) => o.fromLogits,
   safePrediction,
   elementwise({ op, x, z, mask, axis, classes, options: o }) {
-    const classWeights = o.classWeights === undefined ? undefined : readClassWeights(op, o.classWeights, classes, x.dtype);
+    const { classWeights, wLabel } = labelWeights(op, o.classWeights, z.value, classes, x.dtype);
     const logp = logProbabilities(x, axis, o.fromLogits);
     const nll = neg(pickClass(logp, z.value, axis));
-    const wLabel = classWeights && new Tensor(T.reshape(T.take(classWeights, T.reshape(z.value, [-1]), 0), mask.shape)); // w_y per row
-    let loss = wLabel ? mul(nll, wLabel) : nll;
+    let loss = wLabel ? mul(nll, new Tensor(wLabel)) : nll;
     const alpha = o.labelSmoothing;
     if (alpha > 0) {
       const perClass = classWeights ? mul(logp, new Tensor(T.reshape(classWeights, x.shape.map((d, i) => (i === axis ? d : 1))))) : logp;
       loss = add(mul(loss, 1 - alpha), mul(neg(sum(perClass, { axis })), alpha / classes));
     }
-    return { loss, denominatorScale: wLabel?.value };
+    return { loss, denominatorScale: wLabel };
+  },
+  fused(inputs) {
+    const { op, x, z, mask, options: o } = inputs;
+    if (!o.fromLogits) return null;
+    const axis = T.normAxis(op, o.axis ?? -1, x.rank);
+    const { classWeights, wLabel } = labelWeights(op, o.classWeights, T.where(mask, T.reshape(z, mask.shape), 0), x.shape[axis]!, x.dtype);
+    return fusedSparseCrossEntropy(inputs, axis, classWeights, wLabel);
   },
 });
+
+/** Class weights (one per class) and w_y, the weight of each row's (sanitised) label; undefined without classWeights. */
+function labelWeights(op: string, input: readonly number[] | MaskInput | undefined, labels: T.NDArray, classes: number, dtype: T.DType) {
+  if (input === undefined) return { classWeights: undefined, wLabel: undefined };
+  const classWeights = readClassWeights(op, input, classes, dtype);
+  return { classWeights, wLabel: T.reshape(T.take(classWeights, T.reshape(labels, [-1]), 0), labels.shape) };
+}
 
 /**
  * logp[..., y, ...] along `axis`: an exact gather (move the class axis last, flatten, take

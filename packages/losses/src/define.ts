@@ -83,7 +83,7 @@ export interface FusedInputs<O> {
   readonly mask: T.NDArray;
   readonly options: O;
   /** reduceLoss's coefficients cᵢ (0 wherever m is 0) and the reduction. */
-  coefficients(): ReturnType<typeof lossCoefficients>;
+  coefficients(denominatorScale?: T.NDArray): ReturnType<typeof lossCoefficients>;
   /** The composed definition, as a function of the prediction (for gradients of gradients). */
   readonly composed: (x: Tensor) => Tensor;
 }
@@ -154,7 +154,7 @@ export function defineLoss<K extends TargetKind, F extends Fields = {}>(def: Los
       return r instanceof Tensor ? reduceLoss(op, r, m, o as LossOptions) : reduceLoss(op, r.loss, m, o as LossOptions, r.denominatorScale);
     };
     if (def.fused && (o as { fused: boolean }).fused && !t.z.requiresGrad) {
-      const coefficients = () => lossCoefficients(op, t.lossShape, m, o as LossOptions);
+      const coefficients = (scale?: T.NDArray) => lossCoefficients(op, t.lossShape, m, o as LossOptions, scale);
       const out = def.fused({ op, x, z: t.z.value, mask: m, options: o, coefficients, composed });
       if (out) return out;
     }

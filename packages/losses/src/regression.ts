@@ -1,6 +1,7 @@
 import { abs, add, minimum, mul, square, sub } from "@zerograd/autograd";
 import { number } from "@zerograd/tensor";
 import { type LossOptionsFor, defineLoss } from "./define.js";
+import { fusedMeanSquaredError } from "./fused.js";
 
 const HUBER_FIELDS = {
   /** Where the loss turns from quadratic to linear (default 1). */
@@ -19,6 +20,7 @@ export type HuberOptions = LossOptionsFor<typeof HUBER_FIELDS, "values">;
 export const meanSquaredError = defineLoss({
   name: "meanSquaredError", target: "values", metric: "mse",
   elementwise: ({ x, z }) => square(sub(x, z)),
+  fused: fusedMeanSquaredError,
 });
 
 /**
