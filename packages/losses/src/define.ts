@@ -132,7 +132,11 @@ export type Loss<O> = ((prediction: Tensor, target: TargetInput, options?: O) =>
  * logCosh(prediction, target, { maskValue: NaN, reduction: "sum" });
  */
 export function defineLoss<K extends TargetKind, F extends Fields = {}>(def: LossDefinition<F, K>): Loss<LossOptionsFor<F, K>> {
-  const kindFields = def.target === "labels" ? LABEL_FIELDS : def.target === "oneHot" ? CLASS_FIELDS : {};
+  const kindFields = def.target === "labels" ? LABEL_FIELDS : def.target === "oneHot" ? CLASS_FIELDS : def.target === "values" || def.target === "binary" ? {} : null;
+  if (!kindFields) throw new TypeError(`defineLoss: target must be "values", "binary", "oneHot" or "labels", got ${T.describeValue(def.target)}`);
+  const shared = Object.keys({ ...LOSS_FIELDS, ...kindFields, ...FUSED_FIELDS });
+  const clash = Object.keys(def.options ?? {}).find((k) => shared.includes(k));
+  if (clash) throw new TypeError(`defineLoss: ${def.name} declares the option "${clash}", which every ${def.target} loss already takes`);
   const schema = defineOptions({ ...LOSS_FIELDS, ...kindFields, ...def.options, ...FUSED_FIELDS } as unknown as AllFields<F, K>);
   type O = ParsedOf<AllFields<F, K>>;
   const op = def.name;

@@ -1,7 +1,8 @@
 /**
  * @zerograd/losses — masked, weighted and grouped losses whose gradients at masked positions are
- * exactly 0, whatever the predictions or targets hold there. Every loss builds an elementwise loss
- * ℓ from sanitised inputs and hands it to the one place that reduces (reduceLoss).
+ * exactly 0, whatever the predictions or targets hold there. Every loss is declared once with
+ * defineLoss: it builds an elementwise loss ℓ from sanitised inputs, and the definition runs the
+ * checks, the masks and the one place that reduces (reduceLoss).
  */
 import type { Tensor } from "@zerograd/autograd";
 import type { TargetInput } from "./inputs.js";

@@ -50,6 +50,13 @@ describe("defineLoss: what a loss declares", () => {
     expect(nll(tensor([[1, 2], [3, 4]]), [1, 5], { ignoreIndex: 5, reduction: "sum" }).item()).toBe(1); // the masked label became class 0
   });
 
+  test("a definition that redeclares a shared option or names an unknown target kind is refused", () => {
+    const elementwise = ({ x }: { x: Tensor }) => x;
+    expect(() => defineLoss({ name: "bad", target: "values", options: { mask: {} as never }, elementwise })).toThrow(/defineLoss: bad declares the option "mask"/);
+    expect(() => defineLoss({ name: "bad", target: "labels", options: { ignoreIndex: {} as never }, elementwise })).toThrow(/option "ignoreIndex", which every labels loss already takes/);
+    expect(() => defineLoss({ name: "bad", target: "pairs" as never, elementwise })).toThrow(/defineLoss: target must be "values", "binary", "oneHot" or "labels"/);
+  });
+
   test("wrapLoss gives a hand-written wrapper its base's declaration; anything else is refused", () => {
     const wrapped = wrapLoss(binaryCrossEntropy, (p: Tensor, t: L.TargetInput) => binaryCrossEntropy(p, t, { fromLogits: true }));
     expect(wrapped.spec).toBe(binaryCrossEntropy.spec);

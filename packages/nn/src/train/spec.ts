@@ -30,8 +30,8 @@ export type LossSpec = LossFn | { loss: LossFn; options?: Record<string, unknown
 export type MetricFn = (prediction: NDArray, target: NDArray, options: Record<string, unknown>) => MetricStats | number;
 
 /**
- * A metric by name — "accuracy" picks the accuracy that fits the output's loss (sparse,
- * categorical or binary) — or a custom one. Metrics are masked with the loss's own masking
+ * A metric by name — "accuracy" picks the accuracy the output's loss declares (defineLoss's
+ * `metric`: sparse, categorical or binary) — or a custom one. Metrics are masked with the loss's own masking
  * options (mask, maskValue, ignoreIndex), so missing labels never count.
  */
 export type MetricSpec = "accuracy" | "sparseAccuracy" | "categoricalAccuracy" | "binaryAccuracy" | "mae" | "mse" | { name: string; fn: MetricFn; options?: Record<string, unknown> };
@@ -46,7 +46,7 @@ export interface CompileOptions {
   /** Per output name (default 1 each): total = Σ lossWeights[o] · loss[o]. */
   lossWeights?: Record<string, number>;
   metrics?: readonly MetricSpec[] | Record<string, readonly MetricSpec[]>;
-  /** Keras' class_weight: a weight per class, multiplying each sample's weight by its label's class weight. */
+  /** Keras' class_weight: a weight per class, multiplying each sample's weight by its label's class weight (read by the loss's declared target kind: labels, oneHot or binary). */
   classWeight?: readonly number[] | Record<string, readonly number[]>;
   /**
    * With `data.groups`: the weight of each group id, for every output or per output name.
