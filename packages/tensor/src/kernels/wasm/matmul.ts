@@ -4,6 +4,8 @@ import { align, reserve, wasmRuntime } from "./runtime.js";
 
 /** Below this many multiply-adds the copies and the call cost more than the JS kernel takes. */
 const SMALL_PRODUCT = 4096;
+/** From this many multiply-adds (a 256³ product) a thread pool, where installed, shares the work. */
+const PARALLEL_PRODUCT = 256 ** 3;
 
 /**
  * matmulInto on the WebAssembly GEMM (kernels.c): the operands are copied into the module's memory
@@ -24,7 +26,8 @@ export function wasmMatmulInto(out: Storage, o: number, A: MatrixView, B: Matrix
   const a = stage(heap, aAt, A, M, K), b = stage(heap, bAt, B, K, N);
   ex.pack_a(paAt, a.ptr, a.rs, a.cs, M, K);
   ex.pack_b(pbAt, b.ptr, b.rs, b.cs, K, N);
-  ex.gemm_packed(cAt, paAt, pbAt, M, K, N, 0, M);
+  if (rt.parallelGemm && M * K * N >= PARALLEL_PRODUCT && M >= 8) rt.parallelGemm(cAt, paAt, pbAt, M, K, N);
+  else ex.gemm_packed(cAt, paAt, pbAt, M, K, N, 0, M);
   out.set(heap.subarray(cAt >> 2, (cAt >> 2) + M * N), o);
 }
 

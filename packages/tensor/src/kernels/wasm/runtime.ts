@@ -1,4 +1,4 @@
-import { KERNELS_WASM_BASE64 } from "./module.generated.js";
+import { KERNELS_SHARED_WASM_BASE64, KERNELS_WASM_BASE64 } from "./module.generated.js";
 
 /**
  * The WebAssembly side of the kernels: feature detection, the module (compiled synchronously on
@@ -11,12 +11,14 @@ interface WasmApi {
   validate(bytes: Uint8Array): boolean;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-  Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory;
+  Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
 }
 
 /** The kernel module's exports (pointers and sizes are in bytes and floats of its memory). */
 export interface KernelExports {
   __heap_base: WasmGlobal;
+  /** Exported by the shared-memory variant only: each thread's instance gets its own stack. */
+  __stack_pointer?: { value: number };
   pack_a(dst: number, a: number, rs: number, cs: number, M: number, K: number): void;
   pack_b(dst: number, b: number, rs: number, cs: number, K: number, N: number): void;
   gemm_packed(c: number, pa: number, pb: number, M: number, K: number, N: number, iBegin: number, iEnd: number): void;
@@ -45,9 +47,12 @@ const PAGE = 65536;
  * process (10–20 % on the JS kernels), so the memory grows only for a product too large for it.
  */
 const INITIAL_PAGES = 1024;
+/** A shared memory needs a maximum: 1 GiB (address space only). */
+const MAX_PAGES = 16384;
 
 /** The instantiated module, its memory and a float view of it (refreshed after a growth). */
 export interface WasmRuntime {
+  module: object;
   exports: KernelExports;
   memory: WasmMemory;
   heap: Float32Array;
@@ -55,22 +60,40 @@ export interface WasmRuntime {
   base: number;
   /** Milliseconds spent decoding, compiling and instantiating (the start-up cost). */
   startupMs: number;
+  /**
+   * Set by a thread pool (`@zerograd/tensor/node`): computes rows 0…M of a packed product with
+   * every thread, synchronously. Absent: one thread.
+   */
+  parallelGemm?: (c: number, pa: number, pb: number, M: number, K: number, N: number) => void;
 }
 
 let runtime: WasmRuntime | undefined;
 
 /** The runtime, created on first use: `new WebAssembly.Module` is synchronous (the module is a few KB). */
 export function wasmRuntime(): WasmRuntime {
-  if (runtime) return runtime;
+  runtime ??= createRuntime(false, 0);
+  return runtime;
+}
+
+/**
+ * Compiles and instantiates the kernels over a fresh memory: ordinary, or shared (for threads, with
+ * `stackBytes` reserved after the heap base for the other threads' stacks).
+ */
+export function createRuntime(shared: boolean, stackBytes: number): WasmRuntime {
   if (!wasmSimdSupported()) throw new Error("WebAssembly kernels: this runtime has no WebAssembly SIMD128");
   const api = wasmApi!;
   const t0 = now();
-  const module = new api.Module(decodeBase64(KERNELS_WASM_BASE64));
-  const memory = new api.Memory({ initial: INITIAL_PAGES });
+  const module = new api.Module(decodeBase64(shared ? KERNELS_SHARED_WASM_BASE64 : KERNELS_WASM_BASE64));
+  const memory = new api.Memory(shared ? { initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true } : { initial: INITIAL_PAGES });
   const instance = new api.Instance(module, { env: { memory } });
   const exports = instance.exports as unknown as KernelExports;
-  runtime = { exports, memory, heap: new Float32Array(memory.buffer), base: align(exports.__heap_base.value), startupMs: now() - t0 };
-  return runtime;
+  const base = align(exports.__heap_base.value + stackBytes);
+  return { module, exports, memory, heap: new Float32Array(memory.buffer), base, startupMs: now() - t0 };
+}
+
+/** Makes `rt` the runtime of the WebAssembly kernels (a thread pool installs a shared-memory one); undefined resets. */
+export function installRuntime(rt: WasmRuntime | undefined): void {
+  runtime = rt;
 }
 
 /**
@@ -80,7 +103,7 @@ export function wasmRuntime(): WasmRuntime {
 export function reserve(rt: WasmRuntime, bytes: number): Float32Array {
   const needed = rt.base + bytes;
   if (needed > rt.memory.buffer.byteLength) {
-    rt.memory.grow(Math.ceil((needed - rt.memory.buffer.byteLength) / PAGE));
+    rt.memory.grow(Math.ceil((needed - rt.memory.buffer.byteLength) / PAGE)); // throws a RangeError past the maximum
     rt.heap = new Float32Array(rt.memory.buffer);
   }
   return rt.heap;
