@@ -7,7 +7,7 @@ export { type Shape, sizeOf, stridesOf, shapesEqual, normAxis, normAxes, broadca
 export { NDArray, type DType, type Storage, type NestedArray, allocate, dtypeOf, resultDType } from "./ndarray.js";
 export { Random } from "./random.js";
 export { type Kernels, type KernelSetName, jsKernels, kernels, useKernels } from "./kernels/index.js";
-export { wasmKernels, wasmSimdSupported } from "./kernels/wasm/index.js";
+export { wasmKernels, wasmSimdSupported, wasmKernelInfo } from "./kernels/wasm/index.js";
 export type { Window2D } from "./kernels/conv.js";
 export type { UnaryOp, BinaryOp } from "./kernels/elementwise.js";
 export * from "./ops/create.js";

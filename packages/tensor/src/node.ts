@@ -9,8 +9,8 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { type WasmRuntime, createRuntime, installRuntime } from "./kernels/wasm/runtime.js";
 
-/** Each worker's control block (Int32): 0 state (0 idle, 1 run, 2 exit), 1–8 gemm_packed's arguments, 9 done (1 ok, −1 failed). */
-const CONTROL_INTS = 10;
+/** Each worker's control block (Int32): 0 state (0 idle, 1 run, 2 exit), 1–9 gemm_packed's arguments, 10 done (1 ok, −1 failed). */
+const CONTROL_INTS = 11;
 const STACK_BYTES = 65536;
 
 // The worker: its own instance of the kernels over the shared memory, with its own stack, running
@@ -26,10 +26,10 @@ for (;;) {
   Atomics.wait(ctl, 0, 0);
   if (Atomics.load(ctl, 0) === 2) break;
   let done = 1;
-  try { ex.gemm_packed(ctl[1], ctl[2], ctl[3], ctl[4], ctl[5], ctl[6], ctl[7], ctl[8]); } catch { done = -1; }
+  try { ex.gemm_packed(ctl[1], ctl[2], ctl[3], ctl[4], ctl[5], ctl[6], ctl[7], ctl[8], ctl[9]); } catch { done = -1; }
   Atomics.store(ctl, 0, 0);
-  Atomics.store(ctl, 9, done);
-  Atomics.notify(ctl, 9);
+  Atomics.store(ctl, 10, done);
+  Atomics.notify(ctl, 10);
 }
 `;
 
@@ -64,7 +64,7 @@ export async function enableThreads(workers = Math.max(1, availableParallelism()
   });
   const threads = await Promise.all(started);
   pool = { workers: threads, controls };
-  rt.parallelGemm = (c, pa, pb, M, K, N) => parallelGemm(rt, controls, c, pa, pb, M, K, N);
+  rt.parallelGemm = (c, pa, b, ldb, M, K, N) => parallelGemm(rt, controls, c, pa, b, ldb, M, K, N);
   installRuntime(rt);
 }
 
@@ -82,23 +82,23 @@ export async function disableThreads(): Promise<void> {
 }
 
 /** Splits rows 0…M into one range per thread (multiples of 4, the micro-tile's height); the caller takes the last. */
-function parallelGemm(rt: WasmRuntime, controls: Int32Array[], c: number, pa: number, pb: number, M: number, K: number, N: number): void {
+function parallelGemm(rt: WasmRuntime, controls: Int32Array[], c: number, pa: number, b: number, ldb: number, M: number, K: number, N: number): void {
   const parts = controls.length + 1;
   const step = Math.ceil(M / parts / 4) * 4;
   let begun = 0;
   for (const ctl of controls) {
     const i0 = Math.min(M, begun * step), i1 = Math.min(M, i0 + step);
     begun++;
-    ctl.set([c, pa, pb, M, K, N, i0, i1], 1);
-    Atomics.store(ctl, 9, 0);
+    ctl.set([c, pa, b, ldb, M, K, N, i0, i1], 1);
+    Atomics.store(ctl, 10, 0);
     Atomics.store(ctl, 0, 1);
     Atomics.notify(ctl, 0);
   }
-  rt.exports.gemm_packed(c, pa, pb, M, K, N, Math.min(M, begun * step), M);
+  rt.exports.gemm_packed(c, pa, b, ldb, M, K, N, Math.min(M, begun * step), M);
   let failed = false;
   for (const ctl of controls) {
-    while (Atomics.load(ctl, 9) === 0) Atomics.wait(ctl, 9, 0);
-    failed ||= Atomics.load(ctl, 9) < 0;
+    while (Atomics.load(ctl, 10) === 0) Atomics.wait(ctl, 10, 0);
+    failed ||= Atomics.load(ctl, 10) < 0;
   }
   if (failed) throw new Error("matmul: a worker thread failed while computing its rows");
 }

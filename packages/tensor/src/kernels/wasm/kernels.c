@@ -25,44 +25,43 @@
 static int round_up(int x, int m) { return (x + m - 1) / m * m; }
 static int min_int(int a, int b) { return a < b ? a : b; }
 
-/* Packs an M×K view of A: slab s, panel p, step k, row r → dst[s·Mp·KC + p·kc·MR + k·MR + r]. */
-EXPORT(pack_a)
-void pack_a(float *dst, const float *a, int rs, int cs, int M, int K) {
-  int Mp = round_up(M, MR);
+/*
+ * Packs the rows of an R×K view (element (r, k) at r·rs + k·cs) into panels of W rows: slab s,
+ * panel p, step k, row r → dst[s·Rp·KC + p·kc·W + k·W + r], rows past R as zeros. Where the W
+ * values of one step are adjacent in memory (rs = 1), they are copied as f32x4 vectors.
+ */
+static inline void pack_panels(float *dst, const float *x, int rs, int cs, int R, int K, int W) {
+  int Rp = round_up(R, W);
   for (int k0 = 0; k0 < K; k0 += KC) {
     int kc = min_int(KC, K - k0);
-    for (int i0 = 0; i0 < Mp; i0 += MR)
-      for (int k = 0; k < kc; k++)
-        for (int r = 0; r < MR; r++, dst++)
-          *dst = i0 + r < M ? a[(i0 + r) * rs + (k0 + k) * cs] : 0.0f;
-  }
-}
-
-/* Packs a K×N view of B: slab s, panel p, step k, column c → dst[s·Np·KC + p·kc·NR + k·NR + c]. */
-EXPORT(pack_b)
-void pack_b(float *dst, const float *b, int rs, int cs, int K, int N) {
-  int Np = round_up(N, NR);
-  for (int k0 = 0; k0 < K; k0 += KC) {
-    int kc = min_int(KC, K - k0);
-    for (int j0 = 0; j0 < Np; j0 += NR)
-      for (int k = 0; k < kc; k++) {
-        const float *row = b + (k0 + k) * rs;
-        if (cs == 1 && j0 + NR <= N) {
-          wasm_v128_store(dst, wasm_v128_load(row + j0));
-          wasm_v128_store(dst + 4, wasm_v128_load(row + j0 + 4));
-          dst += NR;
+    for (int i0 = 0; i0 < Rp; i0 += W)
+      for (int k = 0; k < kc; k++, dst += W) {
+        const float *col = x + (k0 + k) * cs + i0 * rs;
+        if (rs == 1 && i0 + W <= R) {
+          for (int v = 0; v < W; v += 4) wasm_v128_store(dst + v, wasm_v128_load(col + v));
           continue;
         }
-        for (int c = 0; c < NR; c++, dst++) *dst = j0 + c < N ? row[(j0 + c) * cs] : 0.0f;
+        for (int r = 0; r < W; r++) dst[r] = i0 + r < R ? col[r * rs] : 0.0f;
       }
   }
 }
 
-/* The MR×NR micro-kernel: acc = Σₖ a[k]ᵀ b[k] over one slab, then C (+)= acc on the rows/cols inside. */
-static void micro_kernel(int kc, const float *a, const float *b, float *c, int ldc, int rows, int cols, int add) {
+/* Packs an M×K view of A into panels of MR rows. */
+EXPORT(pack_a)
+void pack_a(float *dst, const float *a, int rs, int cs, int M, int K) { pack_panels(dst, a, rs, cs, M, K, MR); }
+
+/* Packs a K×N view of B into panels of NR columns: the rows of Bᵀ, whose strides are B's swapped. */
+EXPORT(pack_b)
+void pack_b(float *dst, const float *b, int rs, int cs, int K, int N) { pack_panels(dst, b, cs, rs, N, K, NR); }
+
+/*
+ * The MR×NR micro-kernel: acc = Σₖ a[k]ᵀ b[k] over one slab, then C (+)= acc on the rows/cols
+ * inside. b[k] is NR floats at b + k·ldb: a packed panel (ldb = NR) or a row-major B read in place.
+ */
+static void micro_kernel(int kc, const float *a, const float *b, int ldb, float *c, int ldc, int rows, int cols, int add) {
   v128_t acc[MR][2];
   for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = wasm_f32x4_splat(0.0f);
-  for (int k = 0; k < kc; k++, a += MR, b += NR) {
+  for (int k = 0; k < kc; k++, a += MR, b += ldb) {
     v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
     for (int r = 0; r < MR; r++) {
       v128_t ar = wasm_v128_load32_splat(a + r);
@@ -91,21 +90,24 @@ static void micro_kernel(int kc, const float *a, const float *b, float *c, int l
 }
 
 /*
- * C = packedA · packedB for the rows i_begin…i_end of C (a multiple of MR apart, except at M), so
- * that threads can split the rows of one product.
+ * C = packedA · B for the rows i_begin…i_end of C (a multiple of MR apart, except at M), so that
+ * threads can split the rows of one product. B is packed (ldb = 0) or, when its rows are
+ * contiguous, read in place with row stride ldb: for a few rows of A, packing B would cost as
+ * much as the product. (Reading in place may load up to NR − 1 floats past B's last row, into
+ * lanes that are never stored.)
  */
 EXPORT(gemm_packed)
-void gemm_packed(float *c, const float *pa, const float *pb, int M, int K, int N, int i_begin, int i_end) {
+void gemm_packed(float *c, const float *pa, const float *b, int ldb, int M, int K, int N, int i_begin, int i_end) {
   int Mp = round_up(M, MR), Np = round_up(N, NR);
   for (int k0 = 0; k0 < K; k0 += KC) {
     int kc = min_int(KC, K - k0);
-    const float *slab_a = pa + (long)Mp * k0, *slab_b = pb + (long)Np * k0;
+    const float *slab_a = pa + (long)Mp * k0, *slab_b = ldb ? b + (long)ldb * k0 : b + (long)Np * k0;
     for (int m0 = i_begin; m0 < i_end; m0 += MC) {
       int m1 = min_int(m0 + MC, i_end);
       for (int j0 = 0; j0 < N; j0 += NR) {
-        const float *panel_b = slab_b + j0 * kc;
+        const float *panel_b = ldb ? slab_b + j0 : slab_b + j0 * kc;
         for (int i0 = m0; i0 < m1; i0 += MR)
-          micro_kernel(kc, slab_a + i0 * kc, panel_b, c + i0 * N + j0, N, min_int(MR, M - i0), min_int(NR, N - j0), k0 > 0);
+          micro_kernel(kc, slab_a + i0 * kc, panel_b, ldb ? ldb : NR, c + i0 * N + j0, N, min_int(MR, M - i0), min_int(NR, N - j0), k0 > 0);
       }
     }
   }

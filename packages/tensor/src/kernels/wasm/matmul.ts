@@ -4,6 +4,8 @@ import { align, reserve, wasmRuntime } from "./runtime.js";
 
 /** Below this many multiply-adds the copies and the call cost more than the JS kernel takes. */
 const SMALL_PRODUCT = 4096;
+/** Below this many rows of A, a B with contiguous rows is read in place instead of packed (packing would cost as much as the product). */
+const DIRECT_B_ROWS = 64;
 /** From this many multiply-adds (a 256³ product) a thread pool, where installed, shares the work. */
 const PARALLEL_PRODUCT = 256 ** 3;
 
@@ -20,14 +22,17 @@ export function wasmMatmulInto(out: Storage, o: number, A: MatrixView, B: Matrix
   }
   const rt = wasmRuntime(), ex = rt.exports;
   const aBytes = align(stagedFloats(A, M, K) * 4), bBytes = align(stagedFloats(B, K, N) * 4);
-  const paBytes = align(ex.packed_a_floats(M, K) * 4), pbBytes = align(ex.packed_b_floats(K, N) * 4);
+  // In place needs rows of B one after another (cs = 1, or a single column) at a positive stride.
+  const direct = M < DIRECT_B_ROWS && (B.cs === 1 || N === 1) && B.rs >= N && copiesSpan(B, K, N);
+  const paBytes = align(ex.packed_a_floats(M, K) * 4), pbBytes = direct ? 0 : align(ex.packed_b_floats(K, N) * 4);
   const heap = reserve(rt, aBytes + bBytes + paBytes + pbBytes + M * N * 4);
   const aAt = rt.base, bAt = aAt + aBytes, paAt = bAt + bBytes, pbAt = paAt + paBytes, cAt = pbAt + pbBytes;
   const a = stage(heap, aAt, A, M, K), b = stage(heap, bAt, B, K, N);
   ex.pack_a(paAt, a.ptr, a.rs, a.cs, M, K);
-  ex.pack_b(pbAt, b.ptr, b.rs, b.cs, K, N);
-  if (rt.parallelGemm && M * K * N >= PARALLEL_PRODUCT && M >= 8) rt.parallelGemm(cAt, paAt, pbAt, M, K, N);
-  else ex.gemm_packed(cAt, paAt, pbAt, M, K, N, 0, M);
+  if (!direct) ex.pack_b(pbAt, b.ptr, b.rs, b.cs, K, N);
+  const [bAt2, ldb] = direct ? [b.ptr, b.rs] : [pbAt, 0];
+  if (rt.parallelGemm && M * K * N >= PARALLEL_PRODUCT && M >= 8) rt.parallelGemm(cAt, paAt, bAt2, ldb, M, K, N);
+  else ex.gemm_packed(cAt, paAt, bAt2, ldb, M, K, N, 0, M);
   out.set(heap.subarray(cAt >> 2, (cAt >> 2) + M * N), o);
 }
 

@@ -21,7 +21,7 @@ export interface KernelExports {
   __stack_pointer?: { value: number };
   pack_a(dst: number, a: number, rs: number, cs: number, M: number, K: number): void;
   pack_b(dst: number, b: number, rs: number, cs: number, K: number, N: number): void;
-  gemm_packed(c: number, pa: number, pb: number, M: number, K: number, N: number, iBegin: number, iEnd: number): void;
+  gemm_packed(c: number, pa: number, b: number, ldb: number, M: number, K: number, N: number, iBegin: number, iEnd: number): void;
   packed_a_floats(M: number, K: number): number;
   packed_b_floats(K: number, N: number): number;
 }
@@ -64,7 +64,7 @@ export interface WasmRuntime {
    * Set by a thread pool (`@zerograd/tensor/node`): computes rows 0…M of a packed product with
    * every thread, synchronously. Absent: one thread.
    */
-  parallelGemm?: (c: number, pa: number, pb: number, M: number, K: number, N: number) => void;
+  parallelGemm?: (c: number, pa: number, b: number, ldb: number, M: number, K: number, N: number) => void;
 }
 
 let runtime: WasmRuntime | undefined;
@@ -89,6 +89,11 @@ export function createRuntime(shared: boolean, stackBytes: number): WasmRuntime 
   const exports = instance.exports as unknown as KernelExports;
   const base = align(exports.__heap_base.value + stackBytes);
   return { module, exports, memory, heap: new Float32Array(memory.buffer), base, startupMs: now() - t0 };
+}
+
+/** The runtime if it has been created, without creating it. */
+export function currentRuntime(): WasmRuntime | undefined {
+  return runtime;
 }
 
 /** Makes `rt` the runtime of the WebAssembly kernels (a thread pool installs a shared-memory one); undefined resets. */
