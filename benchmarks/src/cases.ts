@@ -91,6 +91,7 @@ function matmulCase(batch: number | null, m: number, k: number, n: number, seed:
     size,
     flops: 2 * (batch ?? 1) * m * k * n,
   });
+  if (m * k * n >= 1024 ** 3) c.skip = ["tfjs-cpu"]; // seconds per call: it would take a minute of the run
   c.jax = () => {
     const [x, y] = [jaxArray(a.values, a.shape), jaxArray(b.values, b.shape)];
     const f = jit((p: np.Array, q: np.Array) => np.matmul(p, q));
