@@ -57,7 +57,7 @@ function reluFloat32(out: Float32Array, x: Float32Array): void {
  * Binary row kernels: out[o + i] = a[ia + i·sa] ⊕ b[ib + i·sb] for i < n. Broadcasting is
  * resolved outside, by the driver, which calls a kernel once per contiguous row (stride 0
  * repeats a broadcast value). Comparisons and logical ops write 0/1 as +(boolean), which V8
- * compiles without a branch (`c ? 1 : 0` mispredicts on random data: about 3× slower).
+ * compiles without a branch (`c ? 1 : 0` is a branch, mispredicted on data of random order).
  */
 export type BinaryKernel = (out: Storage, o: number, a: Storage, ia: number, sa: number, b: Storage, ib: number, sb: number, n: number) => void;
 
@@ -84,7 +84,7 @@ export type BinaryOp = keyof typeof binaryKernels;
 
 /**
  * where(cond, a, b) row kernel: cond ≠ 0 picks a (NaN counts as true, as in NumPy). On float32
- * rows it selects without a branch (a branch mispredicts on random masks: 3–4× slower): the bits
+ * rows it selects without a branch (a branch is mispredicted on random masks): the bits
  * of a and b are combined as (a & m) | (b & ~m) with m all ones where cond holds, so every value,
  * NaN and ±∞ included, is copied exactly.
  */
