@@ -1,9 +1,10 @@
 /** Dense, Flatten, Dropout and Embedding. */
-import { Tensor, add, eq, flatten, matmul, mT, reshape, take, where } from "@zerograd/autograd";
+import { Tensor, add, asTensor, eq, flatten, matmul, mT, ne, reshape, take, where } from "@zerograd/autograd";
 import { type DType, NDArray, Random, ShapeError, allocate, checkArg, fmtShape } from "@zerograd/tensor";
 import { type Initializer, type InitializerName, defaultGenerator, generatorFrom, normal, resolveInitializer } from "../init.js";
 import { Module, Parameter } from "../module.js";
 import { type Activation, resolveActivation } from "./activations.js";
+import { withMask } from "../sequence/mask.js";
 
 /** Options shared by layers with weights. */
 export interface WeightOptions {
@@ -117,6 +118,8 @@ export interface EmbeddingOptions extends WeightOptions {
   paddingIdx?: number;
   /** Default N(0, 1), as PyTorch. */
   initializer?: InitializerName | Initializer;
+  /** Index 0 is padding: the output carries the mask `indices ≠ 0` (see sequence/mask.ts) for the layers after it. */
+  maskZero?: boolean;
 }
 
 /**
@@ -127,6 +130,7 @@ export interface EmbeddingOptions extends WeightOptions {
 export class Embedding extends Module<[Tensor | NDArray]> {
   weight: Parameter;
   readonly paddingIdx: number | null;
+  readonly maskZero: boolean;
 
   constructor(
     readonly numEmbeddings: number,
@@ -143,6 +147,8 @@ export class Embedding extends Module<[Tensor | NDArray]> {
       pad = p < 0 ? p + numEmbeddings : p;
     }
     this.paddingIdx = pad;
+    checkArg(options.maskZero === undefined || typeof options.maskZero === "boolean", "Embedding", `maskZero must be true or false, got ${String(options.maskZero)}`);
+    this.maskZero = options.maskZero ?? false;
     const ctx = { fanIn: numEmbeddings, fanOut: embeddingDim, rng: generatorFrom(options.seed), dtype: options.dtype };
     this.weight = new Parameter(resolveInitializer("Embedding", options.initializer ?? normal(0, 1))([numEmbeddings, embeddingDim], ctx));
     if (pad !== null) this.weight.value.data.fill(0, pad * embeddingDim, (pad + 1) * embeddingDim);
@@ -158,10 +164,16 @@ export class Embedding extends Module<[Tensor | NDArray]> {
       }
     }
     const rows = take(this.weight, idx, 0);
-    if (this.paddingIdx === null) return rows;
+    if (this.paddingIdx === null) return this.maskZero ? withMask(rows, this.computeMask(idx)) : rows;
     // Same values everywhere, but the padding positions read a detached copy: no gradient flows there.
     const isPad = reshape(eq(new Tensor(idx), this.paddingIdx), [...idx.shape, 1]);
-    return where(isPad, rows.detach(), rows);
+    const out = where(isPad, rows.detach(), rows);
+    return this.maskZero ? withMask(out, this.computeMask(idx)) : out;
+  }
+
+  /** With maskZero, the mask of the output: 1 where the index is not 0; null otherwise. */
+  computeMask(indices: Tensor | NDArray): Tensor | null {
+    return this.maskZero ? ne(asTensor(indices).detach(), 0) : null;
   }
 
   override describe(): string {
