@@ -122,9 +122,11 @@ export class MultiHeadAttention extends Module<[Tensor, AttentionCallOptions?]> 
     const queryMask = resolveMask(op, query, options);
     const keyMask = options.keyMask !== undefined || options.key ? resolveMask(op, key, { mask: options.keyMask ?? maskOf(key) }) : queryMask;
     const { allowed, bias } = this.allowed(n, t, s, keyMask, options);
-    const q = splitHeads(this.project(query, 0), this.numHeads);
-    const k = splitHeads(this.project(key, 1), this.numHeads);
-    const v = splitHeads(this.project(value, 2), this.numHeads);
+    // Masked steps are zeroed first, so whatever they hold (even NaN) reaches no output or gradient.
+    const clean = (x: Tensor, m: Tensor | null) => (m ? where(featureMask(m), x, 0) : x);
+    const q = splitHeads(this.project(clean(query, queryMask), 0), this.numHeads);
+    const k = splitHeads(this.project(clean(key, keyMask), 1), this.numHeads);
+    const v = splitHeads(this.project(clean(value, keyMask), 2), this.numHeads);
     const scores = mul(matmul(q, mT(k)), 1 / Math.sqrt(this.headDim));
     const p = this.dropout.call(maskedSoftmax(bias ? add(scores, bias) : scores, allowed));
     const heads = reshape(transpose(matmul(p, v), [0, 2, 1, 3]), [n, t, this.embedDim]);
@@ -197,6 +199,7 @@ export class TransformerEncoderLayer extends Module<[Tensor, AttentionCallOption
   /** Outputs at masked steps are 0; the mask is carried to the output. */
   forward(x: Tensor, options: AttentionCallOptions = {}): Tensor {
     const mask = resolveMask("TransformerEncoderLayer", x, options);
+    if (mask) x = where(featureMask(mask), x, 0); // padded steps (even NaN) reach no output or gradient
     let y: Tensor;
     if (this.normFirst) {
       y = add(x, this.attend(this.norm1.call(x), mask, options));

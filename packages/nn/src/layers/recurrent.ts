@@ -13,7 +13,7 @@ import { NDArray, type OptionsOf, ShapeError, boolean, checkArg, defineOptions, 
 import * as T from "@zerograd/tensor";
 import { generatorFrom } from "../init.js";
 import { Module, Parameter } from "../module.js";
-import { type MaskArg, type MaskingLayer, resolveMask, withMask } from "../sequence/mask.js";
+import { type MaskArg, type MaskingLayer, featureMask, resolveMask, withMask } from "../sequence/mask.js";
 import { weightFields } from "../sequence/options.js";
 
 const RECURRENT = defineOptions({
@@ -73,7 +73,9 @@ function maskColumn(mask: NDArray, t: number): { m: Tensor; all: boolean; none: 
  */
 function runDirection(kind: Kind, x: Tensor, mask: Tensor | null, w: Weights, init: RecurrentState, reverse: boolean): { outputs: Tensor[]; state: RecurrentState } {
   const [n, steps] = x.shape as [number, number, number];
-  const gx = affine(x, w.wih, w.bih); // every step's input projection at once: [N, T, G·H]
+  // Masked inputs are zeroed first ("double where"): whatever they hold (even NaN) reaches no gradient.
+  const clean = mask ? where(featureMask(mask), x, 0) : x;
+  const gx = affine(clean, w.wih, w.bih); // every step's input projection at once: [N, T, G·H]
   const width = gx.shape[2]!;
   const step = kind === "gru" ? gruStep : lstmStep;
   const outputs: Tensor[] = new Array<Tensor>(steps);
@@ -209,12 +211,10 @@ export class Bidirectional<S extends boolean = false> extends Module<[Tensor, Re
     const o = BIDIRECTIONAL.parse("Bidirectional", options);
     Object.defineProperty(this, "layer", { value: layer, enumerable: false });
     const reverse = makeWeights(layer.kind === "gru" ? 3 : 4, layer.inputSize, layer.hiddenSize, { ...layer.options, seed: o.seed ?? layer.options.seed });
-    for (const name of ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]) {
-      const forwardParam = (layer as unknown as Record<string, Parameter | null>)[`${name}_l0`];
-      if (!forwardParam) continue;
-      this[`${name}_l0`] = forwardParam;
-      this[`${name}_l0_reverse`] = reverse[name];
-    }
+    // PyTorch's order: the forward direction's four tensors, then the reverse direction's.
+    const names = ["weight_ih", "weight_hh", "bias_ih", "bias_hh"].filter((name) => reverse[name]);
+    for (const name of names) this[`${name}_l0`] = (layer as unknown as Record<string, Parameter>)[`${name}_l0`];
+    for (const name of names) this[`${name}_l0_reverse`] = reverse[name];
   }
 
   forward(x: Tensor, options: RecurrentCallOptions = {}): S extends true ? RecurrentOutput : Tensor {
