@@ -328,6 +328,23 @@ describe("masks through models and fit()", () => {
   });
 });
 
+describe("an entirely padded sequence", () => {
+  test("a batch holding one trains without NaN (GRU, Transformer and pooling stacks)", async () => {
+    const ids = new NDArray(new Float32Array([3, 4, 5, 0, 0, 0, 0, 0, 6, 7, 2, 0]), [3, 4]);
+    const labels = new NDArray(new Float32Array([0, 1, 1]), [3]);
+    const stacks = [
+      new Sequential([new Embedding(8, 4, { maskZero: true, seed: 1 }), new Bidirectional(new GRU(4, 3, { returnSequences: true, seed: 2 })), new GlobalMaxPooling1D(), new Dense(6, 2)]),
+      new Sequential([new Embedding(8, 4, { maskZero: true, seed: 3 }), new TransformerEncoderLayer(4, 2, { dimFeedforward: 8, seed: 4 }), new GlobalAveragePooling1D(), new Dense(4, 2)]),
+      new Sequential([new Embedding(8, 4, { maskZero: true, seed: 5 }), new Conv1D(4, 4, 2, { padding: "causal", seed: 6 }), new LSTM(4, 3, { seed: 7 }), new Dense(3, 2)]),
+    ];
+    for (const model of stacks) {
+      const h = await fit(model, { x: ids, y: labels }, { optimizer: new Adam(model.parameters(), { lr: 0.01 }), loss: { loss: sparseCategoricalCrossEntropy, options: { fromLogits: true } }, epochs: 3, batchSize: 3, verbose: "silent" });
+      expect((h.history.loss as number[]).every(Number.isFinite)).toBe(true);
+      for (const p of model.parameters()) expect(Array.from(p.data).every(Number.isFinite)).toBe(true);
+    }
+  });
+});
+
 describe("padSequences, maskFromLengths, Vocabulary", () => {
   test("post/pre padding and truncating, with the mask and lengths", () => {
     const { values, mask, lengths } = padSequences([[1, 2, 3], [4], [5, 6, 7, 8, 9]], { maxLen: 4 });
