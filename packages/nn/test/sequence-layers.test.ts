@@ -58,7 +58,7 @@ function matvec(w: NDArray, x: readonly number[], row0: number, rowsN: number, b
     return acc;
   });
 }
-function gruReference(layer: GRU, seq: number[][], h0: number[]): number[][] {
+function gruReference(layer: GRU<boolean>, seq: number[][], h0: number[]): number[][] {
   const H = layer.hiddenSize, out: number[][] = [];
   let h = h0;
   const [wi, wh, bi, bh] = [layer.weight_ih_l0.value, layer.weight_hh_l0.value, layer.bias_ih_l0!.value, layer.bias_hh_l0!.value];
@@ -72,7 +72,7 @@ function gruReference(layer: GRU, seq: number[][], h0: number[]): number[][] {
   }
   return out;
 }
-function lstmReference(layer: LSTM, seq: number[][], h0: number[], c0: number[]): { hs: number[][]; c: number[] } {
+function lstmReference(layer: LSTM<boolean>, seq: number[][], h0: number[], c0: number[]): { hs: number[][]; c: number[] } {
   const H = layer.hiddenSize, hs: number[][] = [];
   let h = h0, c = c0;
   const [wi, wh, bi, bh] = [layer.weight_ih_l0.value, layer.weight_hh_l0.value, layer.bias_ih_l0!.value, layer.bias_hh_l0!.value];
