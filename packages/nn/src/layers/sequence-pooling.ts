@@ -6,7 +6,7 @@ import { Tensor, div, max, sum, where } from "@zerograd/autograd";
 import { ShapeError } from "@zerograd/tensor";
 import * as T from "@zerograd/tensor";
 import { Module } from "../module.js";
-import { type MaskArg, type MaskingLayer, featureMask, resolveMask } from "../sequence/mask.js";
+import { type MaskArg, type MaskingLayer, featureMask, resolveMask, withMask } from "../sequence/mask.js";
 
 function checkInput(op: string, x: Tensor): void {
   if (x.rank !== 3) throw new ShapeError(op, "input must be [N, T, F]", [x.shape]);
@@ -30,27 +30,25 @@ export function maskedMax(x: Tensor, mask: Tensor | null): Tensor {
   return where(any, max(where(m, x, -Infinity), { axis: 1 }), 0);
 }
 
-/** Keras's GlobalAveragePooling1D with masks: [N, T, F] → [N, F]. */
-export class GlobalAveragePooling1D extends Module<[Tensor, MaskArg?]> implements MaskingLayer {
+/** Global pooling over the real steps with `reduce`; its output has no steps, so no mask. */
+abstract class MaskedPooling1D extends Module<[Tensor, MaskArg?]> implements MaskingLayer {
   readonly supportsMasking = true;
+  protected abstract readonly reduce: (x: Tensor, mask: Tensor | null) => Tensor;
   forward(x: Tensor, options: MaskArg = {}): Tensor {
-    checkInput("GlobalAveragePooling1D", x);
-    return maskedMean(x, resolveMask("GlobalAveragePooling1D", x, options));
+    checkInput(this.constructor.name, x);
+    return withMask(this.reduce(x, resolveMask(this.constructor.name, x, options)), null);
   }
   computeMask(): null {
     return null;
   }
+}
+
+/** Keras's GlobalAveragePooling1D with masks: [N, T, F] → [N, F]. */
+export class GlobalAveragePooling1D extends MaskedPooling1D {
+  protected readonly reduce = maskedMean;
 }
 
 /** Keras's GlobalMaxPooling1D with masks: [N, T, F] → [N, F]. */
-export class GlobalMaxPooling1D extends Module<[Tensor, MaskArg?]> implements MaskingLayer {
-  readonly supportsMasking = true;
-  forward(x: Tensor, options: MaskArg = {}): Tensor {
-    checkInput("GlobalMaxPooling1D", x);
-    return maskedMax(x, resolveMask("GlobalMaxPooling1D", x, options));
-  }
-  computeMask(): null {
-    return null;
-  }
+export class GlobalMaxPooling1D extends MaskedPooling1D {
+  protected readonly reduce = maskedMax;
 }
-
