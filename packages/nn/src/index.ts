@@ -13,7 +13,7 @@ export { Sequential, MultiHead, Functional, type Layer } from "./containers.js";
 export { GRU, LSTM, Bidirectional, type RecurrentOptions, type RecurrentState, type RecurrentOutput, type RecurrentCallOptions } from "./layers/recurrent.js";
 export { Conv1D, type Conv1DOptions } from "./layers/conv1d.js";
 export { GlobalAveragePooling1D, GlobalMaxPooling1D, maskedMean, maskedMax } from "./layers/sequence-pooling.js";
-export { MultiHeadAttention, TransformerEncoderLayer, maskedSoftmax, type AttentionCallOptions, type MultiHeadAttentionOptions, type TransformerEncoderLayerOptions } from "./layers/attention.js";
+export { MultiHeadAttention, TransformerEncoderLayer, maskedSoftmax, perStep, type AttentionCallOptions, type MultiHeadAttentionOptions, type TransformerEncoderLayerOptions } from "./layers/attention.js";
 export { SinusoidalPositionalEncoding, PositionalEmbedding, sinusoidalTable } from "./layers/positional.js";
 export { maskOf, withMask, toMask, maskFromLengths, type MaskInput, type MaskArg, type MaskingLayer } from "./sequence/mask.js";
 export { padSequences, type PadOptions } from "./sequence/pad.js";

@@ -57,6 +57,16 @@ const MHA = defineOptions({
 });
 export type MultiHeadAttentionOptions = OptionsOf<typeof MHA>;
 
+/**
+ * f applied to the rows of x [N, T, F] as one [N·T, F] matrix (then reshaped back): one large
+ * matmul instead of N small ones. Per-step layers only.
+ */
+export function perStep(x: Tensor, f: (rows: Tensor) => Tensor): Tensor {
+  const [n, t] = x.shape as [number, number];
+  const y = f(reshape(x, [n * t, x.shape[2]!]));
+  return reshape(y, [n, t, y.shape[1]!]);
+}
+
 /** [N, T, E] → [N, h, T, d] */
 const splitHeads = (x: Tensor, h: number) => transpose(reshape(x, [x.shape[0]!, x.shape[1]!, h, x.shape[2]! / h]), [0, 2, 1, 3]);
 
@@ -91,8 +101,10 @@ export class MultiHeadAttention extends Module<[Tensor, AttentionCallOptions?]> 
   /** Projection i (0 = query, 1 = key, 2 = value) with its rows of in_proj_weight and in_proj_bias. */
   private project(x: Tensor, i: number): Tensor {
     const rows = { start: i * this.embedDim, stop: (i + 1) * this.embedDim };
-    const y = matmul(x, mT(slice(this.in_proj_weight, [rows])));
-    return this.in_proj_bias ? add(y, slice(this.in_proj_bias, [rows])) : y;
+    return perStep(x, (r) => {
+      const y = matmul(r, mT(slice(this.in_proj_weight, [rows])));
+      return this.in_proj_bias ? add(y, slice(this.in_proj_bias, [rows])) : y;
+    });
   }
 
   /** Which (query, key) pairs may attend: [N, 1, T, S] of 0/1, and the additive bias if any. */
@@ -133,7 +145,7 @@ export class MultiHeadAttention extends Module<[Tensor, AttentionCallOptions?]> 
     // A query with no key left, or masked itself, outputs 0 (the out_proj bias included).
     let rows = T.reshape(T.gt(T.sum(allowed, { axis: -1 }), 0), [n, t]);
     if (queryMask) rows = T.logicalAnd(rows, queryMask.value);
-    return withMask(where(featureMask(new Tensor(rows)), this.out_proj.call(heads), 0), queryMask);
+    return withMask(where(featureMask(new Tensor(rows)), perStep(heads, (r) => this.out_proj.call(r)), 0), queryMask);
   }
 
   /** The output's mask is the query's. */
@@ -193,7 +205,7 @@ export class TransformerEncoderLayer extends Module<[Tensor, AttentionCallOption
   }
 
   private feedForward(x: Tensor): Tensor {
-    return this.dropout2.call(this.linear2.call(this.dropout.call(this.activation.call(this.linear1.call(x)))));
+    return this.dropout2.call(perStep(x, (r) => this.linear2.call(this.dropout.call(this.activation.call(this.linear1.call(r))))));
   }
 
   /** Outputs at masked steps are 0; the mask is carried to the output. */

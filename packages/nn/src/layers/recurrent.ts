@@ -15,6 +15,7 @@ import { generatorFrom } from "../init.js";
 import { Module, Parameter } from "../module.js";
 import { type MaskArg, type MaskingLayer, featureMask, resolveMask, withMask } from "../sequence/mask.js";
 import { weightFields } from "../sequence/options.js";
+import { perStep } from "./attention.js";
 
 const RECURRENT = defineOptions({
   ...weightFields,
@@ -75,7 +76,7 @@ function runDirection(kind: Kind, x: Tensor, mask: Tensor | null, w: Weights, in
   const [n, steps] = x.shape as [number, number, number];
   // Masked inputs are zeroed first ("double where"): whatever they hold (even NaN) reaches no gradient.
   const clean = mask ? where(featureMask(mask), x, 0) : x;
-  const gx = affine(clean, w.wih, w.bih); // every step's input projection at once: [N, T, G·H]
+  const gx = perStep(clean, (rows) => affine(rows, w.wih, w.bih)); // every step's input projection at once: [N, T, G·H]
   const width = gx.shape[2]!;
   const step = kind === "gru" ? gruStep : lstmStep;
   const outputs: Tensor[] = new Array<Tensor>(steps);
