@@ -6,37 +6,33 @@
 import { writeFileAtomic } from "@zerograd/nn/node";
 import { mkdir } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { USAGE, UsageError, parseWordsArgs } from "./words/cli.js";
+import { USAGE, UsageError, type WordsOptions, parseWordsArgs } from "./words/cli.js";
 import { DataLoadError } from "./words/data.js";
 import { runWordsJob } from "./words/job.js";
 import { htmlReport, textTable } from "./words/summary.js";
 
+/** Prints why and gives exit code 2 (bad flags, unusable data). */
+function refuse(message: string): number {
+  process.stderr.write(message);
+  return 2;
+}
+
 async function main(argv: string[]): Promise<number> {
-  let options;
+  let options: WordsOptions | "help";
   try {
     options = parseWordsArgs(argv);
   } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`error: ${e.message}\n\n${USAGE}`);
-      return 2;
-    }
-    throw e;
+    if (!(e instanceof UsageError)) throw e;
+    return refuse(`error: ${e.message}\n\n${USAGE}`);
   }
-  if (options === "help") {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  if (options === "help") return (process.stdout.write(USAGE), 0);
   const write = (s: string) => void process.stdout.write(s);
-  let result;
-  try {
-    result = await runWordsJob(options, options.quiet ? () => {} : (line) => write(`${line}\n`));
-  } catch (e) {
-    if (e instanceof DataLoadError) {
-      process.stderr.write(`error: cannot use the data: ${e.message}\n`);
-      return 2;
-    }
+  const log = options.quiet ? () => {} : (line: string) => write(`${line}\n`);
+  const result = await runWordsJob(options, log).catch((e: unknown) => {
+    if (e instanceof DataLoadError) return e;
     throw e;
-  }
+  });
+  if (result instanceof DataLoadError) return refuse(`error: cannot use the data: ${result.message}\n`);
   write(`\n${result.trainCount} training / ${result.testCount} test words, ${result.vocabularySize} character ids\n\n${textTable(result)}`);
   const out = resolve(options.out);
   await mkdir(dirname(out), { recursive: true });

@@ -60,22 +60,23 @@ function int(name: string, raw: string | undefined, fallback: number, min: numbe
   return v;
 }
 
-export function parseWordsArgs(argv: string[]): WordsOptions | "help" {
-  let parsed;
+const FLAGS = {
+  ...Object.fromEntries(["epochs", "lm-epochs", "batch-size", "dim", "lr", "test-count", "seed", "data", "out"].map((k) => [k, { type: "string" as const }])),
+  quiet: { type: "boolean" as const },
+  help: { type: "boolean" as const, short: "h" },
+};
+
+/** node:util's parseArgs, with its errors (unknown flags, missing values) as UsageErrors. */
+function readFlags(argv: string[]) {
   try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: Object.fromEntries([
-        ...["epochs", "lm-epochs", "batch-size", "dim", "lr", "test-count", "seed", "data", "out"].map((k) => [k, { type: "string" as const }]),
-        ["quiet", { type: "boolean" as const }],
-        ["help", { type: "boolean" as const, short: "h" }],
-      ]),
-    });
+    return parseArgs({ args: argv, strict: true, allowPositionals: false, options: FLAGS });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+}
+
+export function parseWordsArgs(argv: string[]): WordsOptions | "help" {
+  const parsed = readFlags(argv);
   const v = parsed.values as Record<string, string | boolean | undefined>;
   if (v.help) return "help";
   const s = (k: string) => v[k] as string | undefined;
