@@ -358,6 +358,8 @@ describe("padSequences, maskFromLengths, Vocabulary", () => {
     expect(() => padSequences([[1, 2]], { padding: "middle" } as never)).toThrow(TypeError);
     expect(() => padSequences([[1, NaN]])).toThrow(/step 1/);
     expect(maskFromLengths([2, 0, 3], 3, { padding: "pre" }).toArray()).toEqual([[0, 1, 1], [0, 0, 0], [1, 1, 1]]);
+    expect(() => maskFromLengths([1], 2, { padding: "left" } as never)).toThrow(/padding must be one of/);
+    expect(() => maskFromLengths([1.5])).toThrow(/non-negative integers/);
   });
 
   test("Vocabulary: 0 = padding, 1 = unknown, encode/decode round trip, JSON", () => {

@@ -14,7 +14,7 @@
  *   readonly supportsMasking = true
  */
 import { Tensor } from "@zerograd/autograd";
-import { NDArray, ShapeError, checkArg, shapesEqual } from "@zerograd/tensor";
+import { NDArray, type OptionsOf, ShapeError, checkArg, defineOptions, oneOf, shapesEqual } from "@zerograd/tensor";
 import * as T from "@zerograd/tensor";
 
 /** A mask as users give it: a tensor, an NDArray, or nested arrays of booleans/0-1 numbers. */
@@ -101,16 +101,23 @@ export function propagateMask(layer: object, inputs: readonly unknown[], output:
   if (carried) withMask(output, carried);
 }
 
+const FROM_LENGTHS = defineOptions({
+  /** "post" (default): the real steps come first; "pre": they come last. */
+  padding: oneOf(["pre", "post"] as const, { default: "post" }),
+  dtype: oneOf(["float32", "float64"] as const, { default: "float32" }),
+});
+
 /** `[N, T]` masks from lengths: step t of sequence n exists iff t < lengths[n] (`padding: 'pre'` puts them at the end). */
-export function maskFromLengths(lengths: readonly number[], maxLen?: number, options: { padding?: "pre" | "post"; dtype?: T.DType } = {}): NDArray {
+export function maskFromLengths(lengths: readonly number[], maxLen?: number, options: OptionsOf<typeof FROM_LENGTHS> = {}): NDArray {
+  const o = FROM_LENGTHS.parse("maskFromLengths", options);
   for (const [i, n] of lengths.entries()) checkArg(Number.isInteger(n) && n >= 0, "maskFromLengths", `lengths must be non-negative integers, got ${n} at ${i}`);
   const t = maxLen ?? Math.max(0, ...lengths);
   checkArg(Number.isInteger(t) && t >= 0, "maskFromLengths", `maxLen must be a non-negative integer, got ${t}`);
-  const out = T.zeros([lengths.length, t], { dtype: options.dtype });
+  const out = T.zeros([lengths.length, t], { dtype: o.dtype });
   const data = out.flat();
   lengths.forEach((n, i) => {
     const k = Math.min(n, t);
-    if (options.padding === "pre") data.fill(1, i * t + t - k, (i + 1) * t);
+    if (o.padding === "pre") data.fill(1, i * t + t - k, (i + 1) * t);
     else data.fill(1, i * t, i * t + k);
   });
   return out;
