@@ -4,6 +4,7 @@
  */
 export { Tensor, apply, asTensor, type OpDef, type VjpContext, type Node } from "./tensor.js";
 export { noGrad, isGradEnabled, withGradMode } from "./mode.js";
+export { detectAnomaly, setDetectAnomaly, isAnomalyEnabled, AnomalyError } from "./anomaly.js";
 export { backward, gradients, grad, valueAndGrad, type BackwardOptions } from "./engine.js";
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from "./gradcheck.js";
 export { toDot } from "./dot.js";

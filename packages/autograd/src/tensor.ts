@@ -1,5 +1,6 @@
 import { type DType, NDArray, type NestedArray, type Shape, type Storage } from "@zerograd/tensor";
 import { isGradEnabled } from "./mode.js";
+import { anomalyEnabled, checkForward, creationSite } from "./anomaly.js";
 import { type BackwardOptions, backward } from "./engine.js";
 import * as B from "./ops/binary.js";
 import * as U from "./ops/unary.js";
@@ -16,6 +17,8 @@ export interface Node {
   /** Whatever the forward pass kept for the vjp; dropped once the vjp has run (unless retainGraph). */
   saved: unknown;
   freed: boolean;
+  /** Where the op was created (recorded only in anomaly mode, for its error messages). */
+  readonly site?: string;
 }
 
 /** Everything a vjp may read. `needs[i]` tells whether input i wants a gradient. */
@@ -136,6 +139,8 @@ export function asTensor(x: Tensor | NDArray): Tensor {
 export function apply<A, S>(op: OpDef<A, S>, inputs: Tensor[], attrs: A): Tensor {
   const result = op.forward(inputs.map((t) => t.value), attrs);
   const [out, saved] = result instanceof NDArray ? [result, undefined] : [result.out, result.saved];
+  if (anomalyEnabled) checkForward(op.name, inputs.map((t) => t.value), out);
   if (!isGradEnabled() || !inputs.some((t) => t.requiresGrad)) return new Tensor(out);
-  return new Tensor(out, true, { op, inputs, attrs, saved, freed: false });
+  const site = anomalyEnabled ? creationSite() : undefined;
+  return new Tensor(out, true, { op, inputs, attrs, saved, freed: false, site });
 }
