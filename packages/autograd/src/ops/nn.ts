@@ -50,11 +50,11 @@ export function conv2d(x: Tensor, filter: Tensor, options: T.WindowOptions = {})
 
 /**
  * Max pooling keeps, for each output, the flat index of the input that won; the vjp scatters g
- * there (maxPoolScatter), and maxPoolScatter's vjp gathers from the same indices.
+ * there (maxPool2dAdjoint), and maxPool2dAdjoint's vjp gathers from the same indices.
  */
-const maxPoolScatterOp: OpDef<{ argmax: Int32Array; shape: T.Shape }> = {
-  name: "maxPoolScatter",
-  forward: ([g], { argmax, shape }) => T.maxPool2dBackward(g!, argmax, shape),
+const maxPool2dAdjointOp: OpDef<{ argmax: Int32Array; shape: T.Shape }> = {
+  name: "maxPool2dAdjoint",
+  forward: ([g], { argmax, shape }) => T.maxPool2dAdjoint(g!, argmax, shape),
   // A window lying wholly in the padding chose no input (argmax −1): that index picks the zero appended to g.
   vjp: (g, c) => [reshape(take(concat([reshape(g, [-1]), new Tensor(T.zeros([1], { dtype: g.dtype }))]), c.attrs.argmax), c.inputs[0]!.shape)],
 };
@@ -62,12 +62,12 @@ const maxPoolScatterOp: OpDef<{ argmax: Int32Array; shape: T.Shape }> = {
 // Average pooling is linear; its vjp is its adjoint, whose vjp is average pooling again.
 const avgPool2dAdjointOp: OpDef<{ options: T.PoolOptions; shape: T.Shape }> = {
   name: "avgPool2dAdjoint",
-  forward: ([g], { options, shape }) => T.avgPool2dBackward(g!, shape, options),
+  forward: ([g], { options, shape }) => T.avgPool2dAdjoint(g!, shape, options),
   vjp: (g, c) => [avgPool2d(g, c.attrs.options)],
 };
 
 export const poolOps = {
-  maxPoolScatter: maxPoolScatterOp,
+  maxPool2dAdjoint: maxPool2dAdjointOp,
   avgPool2dAdjoint: avgPool2dAdjointOp,
   maxPool2d: {
     name: "maxPool2d",
@@ -75,7 +75,7 @@ export const poolOps = {
       const { out, argmax } = T.maxPool2dWithArgmax(x!, options);
       return { out, saved: argmax };
     },
-    vjp: (g, c) => [apply(maxPoolScatterOp, [g], { argmax: c.saved, shape: c.inputs[0]!.shape })],
+    vjp: (g, c) => [apply(maxPool2dAdjointOp, [g], { argmax: c.saved, shape: c.inputs[0]!.shape })],
   } satisfies OpDef<T.PoolOptions, Int32Array>,
   avgPool2d: {
     name: "avgPool2d",

@@ -1,4 +1,4 @@
-import { ShapeError, checkArg } from "../errors.js";
+import { checkArg } from "../errors.js";
 import { kernels } from "../kernels/index.js";
 import type { BinaryOp, UnaryOp } from "../kernels/elementwise.js";
 import { NDArray, type Storage, allocate, resultDType } from "../ndarray.js";
@@ -164,9 +164,4 @@ export function where(cond: Operand, a: Operand, b: Operand): NDArray {
     (o, [ic, ix, iy], n, [sc, sx, sy]) => kernel(out, o, c.data, ic!, sc!, x.data, ix!, sx!, y.data, iy!, sy!, n),
   );
   return new NDArray(out, shape);
-}
-
-/** Checks that two arrays have exactly the same shape (no broadcasting), naming the op. */
-export function assertSameShape(op: string, a: NDArray, b: NDArray): void {
-  if (a.rank !== b.rank || a.shape.some((d, i) => d !== b.shape[i])) throw new ShapeError(op, "shapes must be equal", [a.shape, b.shape]);
 }
