@@ -42,6 +42,24 @@ export interface OpDef<A = undefined, S = undefined> {
   vjp(g: Tensor, ctx: VjpContext<A, S>): (Tensor | null)[];
 }
 
+/** An op record before it is named: the key it has in its table becomes its name. */
+export type OpRule<A = undefined, S = undefined> = Omit<OpDef<A, S>, "name">;
+
+/**
+ * Builds an op table from rules keyed by name: `make(name, rule)` gives each op's record and the
+ * key becomes its name. Given the key union K explicitly, a name of K without a rule (or a rule
+ * for a name outside K) is a compile error.
+ */
+export function opTable<K extends string, R, D extends OpRule<any, any>>(rules: { [P in K]: R }, make: (name: K, rule: R) => D): { [P in K]: D & { readonly name: P } } {
+  const entries = Object.entries(rules).map(([name, rule]) => [name, { name, ...make(name as K, rule as R) }]);
+  return Object.fromEntries(entries) as { [P in K]: D & { readonly name: P } };
+}
+
+/** An op table whose records are written out in full (forward and vjp side by side). */
+export function named<K extends string, D extends OpRule<any, any>>(rules: { [P in K]: D }): { [P in K]: D & { readonly name: P } } {
+  return opTable(rules, (_, rule: D) => rule);
+}
+
 let nextId = 0;
 
 /** A differentiable n-dimensional array: an NDArray value plus what autograd needs. */

@@ -9,6 +9,7 @@ export { Random } from "./random.js";
 export { type Kernels, jsKernels, kernels, useKernels } from "./kernels/index.js";
 export type { Window2D } from "./kernels/conv.js";
 export type { UnaryOp, BinaryOp } from "./kernels/elementwise.js";
+export type { ReduceOp } from "./kernels/reduce.js";
 export * from "./ops/create.js";
 export * from "./ops/elementwise.js";
 export * from "./ops/reduce.js";

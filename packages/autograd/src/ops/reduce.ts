@@ -1,5 +1,5 @@
 import * as T from "@zerograd/tensor";
-import { type OpDef, Tensor, apply } from "../tensor.js";
+import { type OpRule, Tensor, apply, named } from "../tensor.js";
 import { add, div, eq, mul, sub, where } from "./binary.js";
 import { broadcastTo, pad, reshape, slice, transpose } from "./movement.js";
 import { exp, log, square } from "./unary.js";
@@ -12,38 +12,37 @@ export interface ReduceOptions {
 
 type ReduceAttrs = { axes: number[]; keepDims: boolean };
 
+/** The reduction kernels that have a gradient (argmax and argmin give indices). */
+export type ReduceName = Exclude<T.ReduceOp, "argmax" | "argmin">;
+
 /** Reshapes an output-shaped gradient so that it broadcasts against the input again. */
 function keptShape(g: Tensor, ctx: { inputs: readonly Tensor[]; attrs: ReduceAttrs }): Tensor {
   const x = ctx.inputs[0]!;
   return reshape(g, T.reducedShape(x.shape, ctx.attrs.axes, true));
 }
 
-export const reduceOps = {
+export const reduceOps = named<ReduceName, OpRule<ReduceAttrs, any>>({
   // Each input element contributed once: the gradient is g broadcast back over the reduced axes.
   sum: {
-    name: "sum",
     forward: ([x], { axes, keepDims }) => T.sum(x!, { axis: axes, keepDims }),
     vjp: (g, c) => [broadcastTo(keptShape(g, c), c.inputs[0]!.shape)],
   },
   // Only the maxima receive the gradient; ties share it equally (as PyTorch's amax does).
   max: {
-    name: "max",
     forward: ([x], { axes, keepDims }) => T.max(x!, { axis: axes, keepDims }),
     vjp: (g, c) => [shareAmongExtremes(g, c)],
   },
   min: {
-    name: "min",
     forward: ([x], { axes, keepDims }) => T.min(x!, { axis: axes, keepDims }),
     vjp: (g, c) => [shareAmongExtremes(g, c)],
   },
   // d(Π x)/dxᵢ = Π_{j<i} xⱼ · Π_{j>i} xⱼ: exclusive prefix times exclusive suffix products. No
   // division, so it holds with zeros, and it is built from differentiable ops (grad-of-grad works).
   prod: {
-    name: "prod",
     forward: ([x], { axes, keepDims }) => T.prod(x!, { axis: axes, keepDims }),
     vjp: (g, c) => [mul(keptShape(g, c), productOfOthers(c.inputs[0]!, c.attrs.axes))],
   },
-} satisfies Record<string, OpDef<ReduceAttrs>>;
+});
 
 /** Π_{j≠i} xⱼ over the reduced axes, for every element i: the reduced axes are moved last and flattened. */
 function productOfOthers(x: Tensor, axes: readonly number[]): Tensor {
