@@ -72,9 +72,11 @@ function check(op: string, phase: string, what: string, out: NDArray, sources: [
     `${found.map(([label, x, s]) => range(label, x, s)).join("; ")}; the op was created at ${site ?? creationSite()}`);
 }
 
-/** Forward check, called by apply() when anomaly mode is on (skipped inside a vjp). */
-export function checkForward(op: string, inputs: readonly NDArray[], out: NDArray): void {
-  if (vjpDepth === 0) check(op, "forward", "its output", out, inputs.map((x, i) => [`input ${i}`, x]), undefined);
+/** Forward check, called by apply() when anomaly mode is on (skipped inside a vjp); returns where the op was created. */
+export function checkForward(op: string, inputs: readonly NDArray[], out: NDArray): string {
+  const site = creationSite();
+  if (vjpDepth === 0) check(op, "forward", "its output", out, inputs.map((x, i) => [`input ${i}`, x]), site);
+  return site;
 }
 
 /** Runs one vjp with forward checks suspended, then checks each gradient it returned. */

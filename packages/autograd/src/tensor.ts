@@ -1,6 +1,6 @@
 import { type DType, NDArray, type NestedArray, type Shape, type Storage } from "@zerograd/tensor";
 import { isGradEnabled } from "./mode.js";
-import { anomalyEnabled, checkForward, creationSite } from "./anomaly.js";
+import { anomalyEnabled, checkForward } from "./anomaly.js";
 import { type BackwardOptions, backward } from "./engine.js";
 import * as B from "./ops/binary.js";
 import * as U from "./ops/unary.js";
@@ -157,8 +157,7 @@ export function asTensor(x: Tensor | NDArray): Tensor {
 export function apply<A, S>(op: OpDef<A, S>, inputs: Tensor[], attrs: A): Tensor {
   const result = op.forward(inputs.map((t) => t.value), attrs);
   const [out, saved] = result instanceof NDArray ? [result, undefined] : [result.out, result.saved];
-  if (anomalyEnabled) checkForward(op.name, inputs.map((t) => t.value), out);
+  const site = anomalyEnabled ? checkForward(op.name, inputs.map((t) => t.value), out) : undefined;
   if (!isGradEnabled() || !inputs.some((t) => t.requiresGrad)) return new Tensor(out);
-  const site = anomalyEnabled ? creationSite() : undefined;
   return new Tensor(out, true, { op, inputs, attrs, saved, freed: false, site });
 }

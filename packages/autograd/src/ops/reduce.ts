@@ -1,6 +1,6 @@
 import * as T from "@zerograd/tensor";
 import { type OpRule, Tensor, apply, named } from "../tensor.js";
-import { add, div, eq, mul, sub, where } from "./binary.js";
+import { add, div, mul, sub } from "./binary.js";
 import { broadcastTo, pad, reshape, slice, transpose } from "./movement.js";
 import { exp, log, square } from "./unary.js";
 import { mask } from "./util.js";
