@@ -2,11 +2,13 @@
  * The main job (`pnpm demo`): multi-task training with missing labels on the embedded digits,
  * three strategies side by side, a table in the terminal and an HTML report on disk.
  */
+import type { AnyModule } from "@zerograd/nn";
 import { writeFileAtomic } from "@zerograd/nn/node";
 import { mkdir } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { USAGE, UsageError, parseJobArgs } from "./multitask/cli.js";
 import { DataLoadError, runJob } from "./multitask/job.js";
+import { type ExportInfo, exportJobModel } from "./multitask/onnx.js";
 import { htmlReport, maskedWinsEverywhere, textTable } from "./multitask/summary.js";
 
 async function main(argv: string[]): Promise<number> {
@@ -26,8 +28,13 @@ async function main(argv: string[]): Promise<number> {
   }
   const write = (s: string) => void process.stdout.write(s);
   let job;
+  let onnxFile: string | undefined;
   try {
-    job = await runJob(options, { write, verbose: options.quiet ? "silent" : "auto" });
+    const exportTo = options.exportOnnx;
+    const trained = exportTo === undefined ? undefined : async (strategy: string, model: AnyModule, info: ExportInfo) => {
+      if (strategy === "masked") onnxFile = await exportJobModel(exportTo, model, info);
+    };
+    job = await runJob(options, { write, verbose: options.quiet ? "silent" : "auto", trained });
   } catch (e) {
     if (e instanceof DataLoadError) {
       process.stderr.write(`error: cannot read the data: ${e.message}\n`);
@@ -42,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
   await mkdir(dirname(out), { recursive: true });
   await writeFileAtomic(out, new TextEncoder().encode(htmlReport(job, options)));
   write(`Report: ${out}\n`);
+  if (onnxFile) write(`ONNX model (masked losses): ${onnxFile}\n`);
   return 0;
 }
 

@@ -16,6 +16,8 @@ export interface JobOptions {
   attributes: "auto" | "digits" | "fashion";
   testFraction: number;
   quiet: boolean;
+  /** Where to write the masked-loss model as ONNX (none by default). */
+  exportOnnx: string | undefined;
 }
 
 export const DEFAULTS: JobOptions = {
@@ -31,6 +33,7 @@ export const DEFAULTS: JobOptions = {
   attributes: "auto",
   testFraction: 0.2,
   quiet: false,
+  exportOnnx: undefined,
 };
 
 export const USAGE = `Usage: pnpm demo [options]
@@ -54,6 +57,7 @@ Options:
   --attributes SET   digits | fashion | auto: the attribute head's labels (default auto: fashion when the
                      --data path contains "fashion", digits otherwise)
   --quiet            no progress output, only the final table
+  --export-onnx FILE write the masked-loss model as an ONNX file (served by ONNX Runtime)
   --help             this text
 `;
 
@@ -88,6 +92,7 @@ export function parseJobArgs(argv: string[]): JobOptions | "help" {
         data: { type: "string" },
         attributes: { type: "string" },
         quiet: { type: "boolean" },
+        "export-onnx": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -112,5 +117,6 @@ export function parseJobArgs(argv: string[]): JobOptions | "help" {
     attributes,
     testFraction: DEFAULTS.testFraction,
     quiet: v.quiet ?? false,
+    exportOnnx: v["export-onnx"],
   };
 }

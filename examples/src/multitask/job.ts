@@ -6,13 +6,14 @@
  *   split at the missing rate → for each strategy: same initial weights, fit(), predict on test
  *   → metrics per head → table and HTML report.
  */
-import { Adam, type History, fit, predict } from "@zerograd/nn";
+import { Adam, type AnyModule, type History, fit, predict } from "@zerograd/nn";
 import { binaryCrossEntropy, meanSquaredError, sparseCategoricalCrossEntropy } from "@zerograd/losses";
 import { NDArray } from "@zerograd/tensor";
 import { type Dataset, loadDigits, loadIdxDataset, splitDataset, takeRows } from "../data/index.js";
 import type { JobOptions } from "./cli.js";
 import { type HeadMetrics, evaluateHeads } from "./evaluate.js";
 import { buildModel } from "./model.js";
+import type { ExportInfo } from "./onnx.js";
 import { STRATEGIES, type Strategy, applyStrategy } from "./strategies.js";
 import { type AttributeSet, DIGIT_ATTRIBUTES, FASHION_ATTRIBUTES, INK, type Targets, coverage, hideLabels, targetsOf } from "./targets.js";
 
@@ -107,6 +108,8 @@ export interface JobIO {
   /** Progress text (fit's display and the job's own lines). */
   write: (text: string) => void;
   verbose: "auto" | "bar" | "line" | "silent";
+  /** Called with each strategy's trained model (and what its outputs mean), e.g. to export it. */
+  trained?: (strategy: Strategy, model: AnyModule, info: ExportInfo) => Promise<void> | void;
 }
 
 /** The attribute set: as asked, or (auto) Fashion-MNIST's when the data folder's path says "fashion". */
@@ -157,6 +160,7 @@ export async function runJob(options: JobOptions, io: JobIO, strategies: readonl
         },
       );
     }
+    await io.trained?.(strategy, model, { dataset: name, features, classes, attributeNames: attributeSet.labels, inkScale: scale });
     const out = predict(model, xTest, { batchSize: 256 }) as Record<string, NDArray>;
     const ink = new NDArray(restore(out.ink!.flat(), scale), out.ink!.shape);
     results.push({

@@ -7,6 +7,7 @@ import { readFileBytes, writeFileAtomic } from "./node-io.js";
 import { type TrainingCheckpoint, type WeightsLayout, type WeightsOptions, decodeCheckpoint, encodeCheckpoint, encodeWeights, loadWeights } from "./serialize.js";
 import { type Callback, type ModelCheckpointOptions, modelCheckpoint } from "./train/callbacks.js";
 
+export { saveOnnxFile } from "./onnx/node-file.js";
 export { writeFileAtomic, readFileBytes, saveSafetensors, loadSafetensors, type AtomicWriteHooks } from "./node-io.js";
 
 /** Writes the model's weights as a safetensors file, atomically. */
