@@ -10,7 +10,7 @@ export { Dense, Flatten, Dropout, Embedding, type DenseOptions, type DropoutOpti
 export { Conv2D, MaxPool2D, AvgPool2D, GlobalAveragePooling, type Conv2DOptions, type PoolOptions } from "./layers/conv.js";
 export { BatchNormalization, LayerNormalization, type BatchNormalizationOptions, type LayerNormalizationOptions } from "./layers/normalization.js";
 export { Sequential, MultiHead, Functional, type Layer } from "./containers.js";
-export { Optimizer, type OptimizerState } from "./optim/optimizer.js";
+export { Optimizer, type OptimizerState, type NonFinitePolicy, type ParameterList } from "./optim/optimizer.js";
 export { SGD, Adam, AdamW, RMSprop, type SGDOptions, type AdamOptions, type RMSpropOptions } from "./optim/optimizers.js";
 export { clipGradNorm, clipGradValue } from "./optim/clip.js";
 export { type Schedule, constantLr, stepDecay, exponentialDecay, cosineDecay, linearWarmup } from "./optim/schedules.js";
