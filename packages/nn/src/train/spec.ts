@@ -22,6 +22,7 @@ import {
 import * as T from "@zerograd/tensor";
 import { NDArray, ShapeError } from "@zerograd/tensor";
 import { type ArrayInput, type Data, type Table, checkRows, isArrayInput, readInputs, toNDArray } from "./data.js";
+import { andOutputMask } from "./output-mask.js";
 
 /** A loss function, or one with fixed options: `{ loss: sparseCategoricalCrossEntropy, options: { fromLogits: true, ignoreIndex: -1 } }`. */
 export type LossSpec = LossFn | { loss: LossFn; options?: Record<string, unknown> };
@@ -298,6 +299,7 @@ export function outputLoss(op: string, output: OutputPlan, prediction: Tensor, t
   }
   if (options.groups === undefined && t.groups) options.groups = t.groups;
   if (options.groups !== undefined && groupWeights) options.groupWeights = groupWeights;
+  andOutputMask(prediction, options, rank);
   return output.loss(prediction, target, options);
 }
 
