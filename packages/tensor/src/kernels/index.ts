@@ -1,6 +1,6 @@
 import { binaryKernels, unaryKernels, whereRow } from "./elementwise.js";
 import { matmulInto } from "./matmul.js";
-import { col2imInto, im2colInto, maxPoolInto, maxPoolBackwardInto, avgPoolInto, avgPoolBackwardInto } from "./conv.js";
+import { col2imInto, im2colInto, maxPoolInto, maxPoolAdjointInto, avgPoolInto, avgPoolAdjointInto } from "./conv.js";
 import { reduceKernels, softmaxInto } from "./reduce.js";
 import { wasmKernels, wasmSimdSupported } from "./wasm/index.js";
 
@@ -20,9 +20,9 @@ export interface Kernels {
   im2col: typeof im2colInto;
   col2im: typeof col2imInto;
   maxPool: typeof maxPoolInto;
-  maxPoolBackward: typeof maxPoolBackwardInto;
+  maxPoolAdjoint: typeof maxPoolAdjointInto;
   avgPool: typeof avgPoolInto;
-  avgPoolBackward: typeof avgPoolBackwardInto;
+  avgPoolAdjoint: typeof avgPoolAdjointInto;
 }
 
 export const jsKernels: Kernels = {
@@ -36,9 +36,9 @@ export const jsKernels: Kernels = {
   im2col: im2colInto,
   col2im: col2imInto,
   maxPool: maxPoolInto,
-  maxPoolBackward: maxPoolBackwardInto,
+  maxPoolAdjoint: maxPoolAdjointInto,
   avgPool: avgPoolInto,
-  avgPoolBackward: avgPoolBackwardInto,
+  avgPoolAdjoint: avgPoolAdjointInto,
 };
 
 /** The kernel sets by name: "auto" is WebAssembly SIMD where the runtime has it, plain JS otherwise. */
