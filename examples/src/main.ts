@@ -5,14 +5,15 @@
 import { writeFileAtomic } from "@zerograd/nn/node";
 import { mkdir } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { USAGE, UsageError, parseJobArgs } from "./multitask/cli.js";
-import { DataLoadError, runJob } from "./multitask/job.js";
+import { USAGE, UsageError, parseJobArgs, prepareOutput } from "./multitask/cli.js";
+import { DataLoadError, progressFor, runJob } from "./multitask/job.js";
 import { htmlReport, maskedWinsEverywhere, textTable } from "./multitask/summary.js";
 
 async function main(argv: string[]): Promise<number> {
   let options;
   try {
     options = parseJobArgs(argv);
+    if (options !== "help") options.out = prepareOutput(options.out); // before any training
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`error: ${e.message}\n\n${USAGE}`);
@@ -27,7 +28,7 @@ async function main(argv: string[]): Promise<number> {
   const write = (s: string) => void process.stdout.write(s);
   let job;
   try {
-    job = await runJob(options, { write, verbose: options.quiet ? "silent" : "auto" });
+    job = await runJob(options, progressFor(options, write));
   } catch (e) {
     if (e instanceof DataLoadError) {
       process.stderr.write(`error: cannot read the data: ${e.message}\n`);

@@ -1,15 +1,14 @@
 /**
- * Helpers of the runtime tests: bundle a program for a neutral platform, serve a folder over
- * http on 127.0.0.1, open a page in Debian's headless Chromium, and run a module in QuickJS.
+ * Helpers of the runtime tests: bundle a program for a neutral platform, serve files over http on
+ * 127.0.0.1 (examples/web/static-server.ts), open a page in Debian's headless Chromium, and run
+ * a module in QuickJS.
  */
 import { build } from "esbuild";
 import { type QuickJSSyncVariant, newQuickJSWASMModuleFromVariant } from "quickjs-emscripten-core";
 import variantModule from "@jitl/quickjs-wasmfile-release-sync";
-import { readFile } from "node:fs/promises";
-import { type Server, createServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import { extname, join, normalize } from "node:path";
 import { type Browser, chromium } from "playwright-core";
+
+export { serve } from "../web/static-server.js";
 
 export const CHROMIUM = "/usr/bin/chromium";
 
@@ -27,26 +26,6 @@ export async function bundle(entry: string, options: { minify?: boolean } = {}):
     logLevel: "silent",
   });
   return result.outputFiles[0]!.text;
-}
-
-const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css", ".png": "image/png", ".gz": "application/gzip", ".json": "application/json" };
-
-/** Serves in-memory files first, then files under `dir`, on 127.0.0.1 (port 0 = any free port). */
-export async function serve(files: Record<string, string | Uint8Array>, dir?: string, port = 0): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
-    const path = new URL(req.url ?? "/", "http://x").pathname.replace(/\/$/, "/index.html");
-    const type = TYPES[extname(path)] ?? "application/octet-stream";
-    const inMemory = files[path];
-    if (inMemory !== undefined) return void res.writeHead(200, { "content-type": type }).end(inMemory);
-    const safe = normalize(path).replace(/^(\.\.[/\\])+/, "");
-    if (!dir) return void res.writeHead(404).end();
-    readFile(join(dir, safe)).then(
-      (body) => res.writeHead(200, { "content-type": type }).end(body),
-      () => res.writeHead(404).end(),
-    );
-  });
-  await new Promise<void>((done) => server.listen(port, "127.0.0.1", done));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
 }
 
 export function launchChromium(): Promise<Browser> {
