@@ -10,9 +10,9 @@
  */
 import { buildSync } from "esbuild";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, copyFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -99,6 +99,7 @@ function main(): void {
       const listing = sh(["tar", "-tzf", tarball], work).split("\n");
       for (const f of ["package/LICENSE", "package/README.md", "package/dist/index.js", "package/dist/index.d.ts", "package/src/index.ts"]) check(listing.includes(f), `${name}: the tarball has no ${f.slice(8)}`);
       tarballs.push(tarball);
+      console.log(`pack-check: ${basename(tarball)}: ${(statSync(tarball).size / 1000).toFixed(1)} kB, ${listing.filter((f) => f.startsWith("package/src/")).length} source files, ${listing.filter((f) => f.startsWith("package/dist/")).length} dist files`);
     }
     const project = join(work, "consumer");
     sh(["mkdir", "-p", project], work);

@@ -1,4 +1,4 @@
-import { Random } from "@zerograd/tensor";
+import { NDArray, Random, take } from "@zerograd/tensor";
 
 /**
  * The in-memory form every loader returns, and the two operations the examples need on it:
@@ -37,20 +37,25 @@ export function shuffledIndices(n: number, seed: number): Int32Array {
   return new Random(seed).permutation(n);
 }
 
+/**
+ * The rows `rows` of flat values holding rows of `width` values each: tensor's `take` along
+ * axis 0, the one row-gathering routine the library and the examples share.
+ */
+export function gatherRows(values: Float32Array, width: number, rows: ArrayLike<number>): Float32Array {
+  const table = new NDArray(values, [values.length / width, width]);
+  return take(table, new NDArray(Float64Array.from(rows), [rows.length]), 0).data as Float32Array;
+}
+
 /** A new data set holding the rows of `ds` at `indices`, in that order (rows may repeat). */
 export function takeRows(ds: Dataset, indices: ArrayLike<number>): Dataset {
-  const features = featuresOf(ds);
-  const images = new Float32Array(indices.length * features);
-  const labels = new Int32Array(indices.length);
   for (let k = 0; k < indices.length; k++) {
     const row = indices[k]!;
     if (!Number.isInteger(row) || row < 0 || row >= ds.count) {
       throw new RangeError(`takeRows: index ${row} at position ${k} is outside [0, ${ds.count})`);
     }
-    // subarray() makes a view, so this copies one whole image without a per-pixel loop here.
-    images.set(ds.images.subarray(row * features, (row + 1) * features), k * features);
-    labels[k] = ds.labels[row]!;
   }
+  const images = gatherRows(ds.images, featuresOf(ds), indices);
+  const labels = Int32Array.from(gatherRows(Float32Array.from(ds.labels), 1, indices));
   return { images, labels, count: indices.length, height: ds.height, width: ds.width, classes: ds.classes };
 }
 

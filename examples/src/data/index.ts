@@ -1,5 +1,5 @@
 /** Data loading for the examples: the embedded UCI digits set, MNIST-style IDX files, splits. */
-export { type Dataset, classCounts, featuresOf, shuffledIndices, splitDataset, takeRows } from "./dataset.js";
+export { type Dataset, classCounts, featuresOf, shuffledIndices, splitDataset, takeRows, gatherRows } from "./dataset.js";
 export { DataFormatError } from "./errors.js";
 export { DEFAULT_DIGITS_PATH, loadDigits, parseDigitsCsv } from "./csv.js";
 export {

@@ -4,6 +4,7 @@
  * 2. drop — keep only the samples that have every label of every head;
  * 3. impute — replace every missing label by 0 and train on it as if it were true.
  */
+import { gatherRows } from "../data/index.js";
 import { INK, type Targets, isComplete } from "./targets.js";
 
 export const STRATEGIES = ["masked", "drop", "impute"] as const;
@@ -29,14 +30,13 @@ export function applyStrategy(strategy: Strategy, t: Targets): { rows: Int32Arra
   };
 }
 
+/** The targets of the rows `rows`, in that order. */
 export function selectTargets(t: Targets, rows: ArrayLike<number>): Targets {
-  const A = t.attributeNames.length, K = INK.length;
-  const out: Targets = { count: rows.length, attributeNames: t.attributeNames, digit: new Float32Array(rows.length), attributes: new Float32Array(rows.length * A), ink: new Float32Array(rows.length * K) };
-  for (let r = 0; r < rows.length; r++) {
-    const i = rows[r]!;
-    out.digit[r] = t.digit[i]!;
-    out.attributes.set(t.attributes.subarray(i * A, (i + 1) * A), r * A);
-    out.ink.set(t.ink.subarray(i * K, (i + 1) * K), r * K);
-  }
-  return out;
+  return {
+    count: rows.length,
+    attributeNames: t.attributeNames,
+    digit: gatherRows(t.digit, 1, rows),
+    attributes: gatherRows(t.attributes, t.attributeNames.length, rows),
+    ink: gatherRows(t.ink, INK.length, rows),
+  };
 }

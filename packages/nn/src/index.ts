@@ -2,11 +2,11 @@
  * @zerograd/nn — layers, models, optimizers, fit(), and weights in the safetensors format.
  * Runs anywhere JavaScript does; file helpers live in `@zerograd/nn/node`.
  */
-export { Module, Parameter, StateBuffer, StateDictError, functionalCall, type AnyModule, type StateDict, type StateValue } from "./module.js";
+export { Module, Parameter, StateBuffer, StateDictError, functionalCall, type AnyModule, type LoadStateDictOptions, type StateDict, type StateValue } from "./module.js";
 export * as init from "./init.js";
 export { manualSeed, defaultGenerator, type Initializer, type InitializerName, type InitContext } from "./init.js";
 export { ReLU, LeakyReLU, ELU, GELU, Sigmoid, Tanh, Softmax, type Activation, type ActivationName } from "./layers/activations.js";
-export { Dense, Flatten, Dropout, Embedding, type DenseOptions, type EmbeddingOptions, type WeightOptions } from "./layers/core.js";
+export { Dense, Flatten, Dropout, Embedding, type DenseOptions, type DropoutOptions, type EmbeddingOptions, type WeightOptions } from "./layers/core.js";
 export { Conv2D, MaxPool2D, AvgPool2D, GlobalAveragePooling, type Conv2DOptions, type PoolOptions } from "./layers/conv.js";
 export { BatchNormalization, LayerNormalization, type BatchNormalizationOptions, type LayerNormalizationOptions } from "./layers/normalization.js";
 export { Sequential, MultiHead, Functional, type Layer } from "./containers.js";
@@ -16,7 +16,9 @@ export { clipGradNorm, clipGradValue } from "./optim/clip.js";
 export { type Schedule, constantLr, stepDecay, exponentialDecay, cosineDecay, linearWarmup } from "./optim/schedules.js";
 export * from "./safetensors.js";
 export * from "./progress.js";
-export { fit, evaluate, predict, type FitOptions } from "./train/fit.js";
+export { fit, evaluate, predict, type FitOptions, type EvaluateOptions, type PredictOptions } from "./train/fit.js";
+export { trainStep, type Losses, type StepResult } from "./train/step.js";
+export { type TrainStepOptions, type AbortSignalLike } from "./train/options.js";
 export { type Data, type Inputs, type ArrayInput, type FlatArray } from "./train/data.js";
 export { type CompileOptions, type LossSpec, type MetricSpec, type MetricFn, type GroupWeights } from "./train/spec.js";
 export {
@@ -31,5 +33,6 @@ export {
   type EarlyStoppingOptions,
   type ModelCheckpointOptions,
   type GroupReweightingOptions,
+  type LearningRateSchedulerOptions,
 } from "./train/callbacks.js";
 export { encodeWeights, loadWeights, weightsAsTensors, encodeCheckpoint, decodeCheckpoint, type TrainingCheckpoint, type CallbackState, type WeightsLayout, type WeightsOptions } from "./serialize.js";

@@ -17,7 +17,7 @@
  * else (numbers, options, plain tensors) is not.
  */
 import { type Tensor as TensorType, Tensor } from "@zerograd/autograd";
-import { NDArray, type Random, ShapeError, type Shape, fmtShape, shapesEqual } from "@zerograd/tensor";
+import { NDArray, type OptionsOf, type Random, ShapeError, type Shape, boolean, defineOptions, fmtShape, shapesEqual } from "@zerograd/tensor";
 
 /**
  * A learned weight: a leaf tensor that requires a gradient and owns its storage (contiguous,
@@ -45,6 +45,12 @@ export type StateValue = NDArray | { shape: readonly number[]; data: Float32Arra
 
 /** The saved state of a module: every parameter and buffer by its dotted name. */
 export type StateDict = Record<string, NDArray>;
+
+export const LOAD_STATE_DICT_OPTIONS = defineOptions({
+  /** Refuse missing and unexpected keys (default true); false loads the keys both sides have. */
+  strict: boolean({ default: true }),
+});
+export type LoadStateDictOptions = OptionsOf<typeof LOAD_STATE_DICT_OPTIONS>;
 
 /** A state dict did not fit the module: keys missing or unexpected (shape mismatches are ShapeErrors). */
 export class StateDictError extends Error {
@@ -218,9 +224,9 @@ export abstract class Module<I extends unknown[] = [TensorType], O = TensorType>
    * and ±Infinity are refused) — so on an error the module is left untouched. Values are
    * converted to each parameter's dtype.
    */
-  loadStateDict(state: Record<string, StateValue>, options: { strict?: boolean } = {}): void {
+  loadStateDict(state: Record<string, StateValue>, options: LoadStateDictOptions = {}): void {
     const op = "loadStateDict";
-    const strict = options.strict ?? true;
+    const { strict } = LOAD_STATE_DICT_OPTIONS.parse(op, options);
     if (typeof state !== "object" || state === null) throw new TypeError(`${op}: expected an object of tensors by name, got ${String(state)}`);
     const slots = this.slots();
     const names = new Set(slots.map((s) => s.name));

@@ -11,26 +11,37 @@
  * - "silent" nothing at all.
  *
  * The display writes through the `write` function it is given and reads time through `now`,
- * so it imports nothing and runs anywhere; tests pass a fake clock.
+ * so it imports nothing but the option schema and runs anywhere; tests pass a fake clock.
  */
+
+import { type OptionsOf, custom, defineOptions, func, integer, number, oneOf } from "@zerograd/tensor";
+import { type Require, parseRequired, text } from "./train/fields.js";
 
 export type ProgressMode = "bar" | "line" | "silent";
 
-export type ProgressOptions = {
-  /** Number of steps (batches) in the run; `update(total)` is the last step. */
-  total: number;
+export const PROGRESS_OPTIONS = defineOptions({
+  /** Number of steps (batches) in the run; `update(total)` is the last step (required). */
+  total: integer({ min: 0 }),
   /** Shown before the counter, e.g. "Epoch 3/10". */
-  label?: string;
-  mode: ProgressMode;
-  /** Where the text goes, e.g. `(s) => process.stdout.write(s)`. */
-  write: (text: string) => void;
+  label: text({ default: "" }),
+  /** "bar", "line" or "silent" (required). */
+  mode: oneOf(["bar", "line", "silent"]),
+  /** Where the text goes, e.g. `(s) => process.stdout.write(s)` (required). */
+  write: func<(text: string) => void>(),
   /** Characters inside the brackets of the bar (default 30, as in Keras). */
-  width?: number;
+  width: integer({ min: 0, default: 30 }),
   /** The clock in milliseconds (default `Date.now`). */
-  now?: () => number;
+  now: custom<() => number, { default: () => number }>(
+    (v, op, key) => {
+      if (typeof v !== "function") throw new TypeError(`${op}: ${key} must be a function returning milliseconds`);
+      return v as () => number;
+    },
+    { default: () => Date.now() },
+  ),
   /** Least time between two redraws in "bar" mode, in milliseconds (default 50). */
-  intervalMs?: number;
-};
+  intervalMs: number({ min: 0, default: 50 }),
+});
+export type ProgressOptions = Require<OptionsOf<typeof PROGRESS_OPTIONS>, "total" | "mode" | "write">;
 
 /** "bar" when standard output is a terminal, "line" otherwise (pipes, files, browsers). */
 export function defaultProgressMode(): ProgressMode {
@@ -57,15 +68,7 @@ export class ProgressBar {
   private ended = false;
 
   constructor(options: ProgressOptions) {
-    const { total, label = "", mode, write, width = 30, now = Date.now, intervalMs = 50 } = options;
-    const op = "ProgressBar";
-    if (!Number.isInteger(total) || total < 0) throw new RangeError(`${op}: total must be a non-negative integer, got ${total}`);
-    if (mode !== "bar" && mode !== "line" && mode !== "silent") {
-      throw new RangeError(`${op}: mode must be "bar", "line" or "silent", got ${JSON.stringify(mode)}`);
-    }
-    if (typeof write !== "function") throw new TypeError(`${op}: write must be a function, got ${typeof write}`);
-    if (!Number.isInteger(width) || width < 0) throw new RangeError(`${op}: width must be a non-negative integer, got ${width}`);
-    if (!(intervalMs >= 0)) throw new RangeError(`${op}: intervalMs must be a non-negative number, got ${intervalMs}`);
+    const { total, label, mode, write, width, now, intervalMs } = parseRequired(PROGRESS_OPTIONS, "ProgressBar", options, ["total", "mode", "write"]);
     this.total = total;
     this.label = label;
     this.mode = mode;

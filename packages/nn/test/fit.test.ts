@@ -460,7 +460,7 @@ describe("fit errors", () => {
     const m = model();
     const optimizer = new SGD(m.parameters());
     await expect(fit(m, d, { loss: meanSquaredError } as never)).rejects.toThrow("fit: options.optimizer must be an Optimizer (SGD, Adam, …)");
-    await expect(fit(m, d, { optimizer, loss: meanSquaredError, batchSize: 0 })).rejects.toThrow(/batchSize must be a positive integer/);
+    await expect(fit(m, d, { optimizer, loss: meanSquaredError, batchSize: 0 })).rejects.toThrow("fit: batchSize must be an integer ≥ 1, got 0");
     await expect(fit(m, { x: d.x }, { optimizer, loss: meanSquaredError })).rejects.toThrow("fit: no targets for the output (y is missing)");
     await expect(fit(m, { x: d.x, y: tensor([[1]]) }, { optimizer, loss: meanSquaredError })).rejects.toThrow("fit: y must have 2 samples along axis 0 (as x): [1,1]");
     await expect(fit(m, d, { optimizer, loss: { a: meanSquaredError } })).rejects.toThrow(/y must be a record of arrays by output name/);

@@ -114,9 +114,9 @@ describe("silent mode", () => {
 describe("checks", () => {
   test("rejects bad options and steps, and use after end()", () => {
     const write = () => {};
-    expect(() => new ProgressBar({ total: -1, mode: "bar", write })).toThrow("ProgressBar: total must be a non-negative integer, got -1");
+    expect(() => new ProgressBar({ total: -1, mode: "bar", write })).toThrow("ProgressBar: total must be an integer ≥ 0, got -1");
     expect(() => new ProgressBar({ total: 3, mode: "fancy" as never, write })).toThrow(
-      'ProgressBar: mode must be "bar", "line" or "silent", got "fancy"',
+      'ProgressBar: mode must be one of "bar", "line", "silent", got "fancy"',
     );
     const { progress } = setup("line", 5);
     expect(() => progress.update(6)).toThrow("ProgressBar.update: step must be an integer in [0, 5], got 6");

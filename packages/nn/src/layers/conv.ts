@@ -1,18 +1,20 @@
 /** Convolution and pooling over NHWC images: Conv2D, MaxPool2D, AvgPool2D, GlobalAveragePooling. */
 import { Tensor, add, avgPool2d, conv2d, div, maximum, maxPool2d, mean, ne, reshape, sum, where } from "@zerograd/autograd";
-import { NDArray, type Padding, ShapeError, checkArg } from "@zerograd/tensor";
-import { type Initializer, type InitializerName, generatorFrom, resolveInitializer } from "../init.js";
+import { NDArray, type OptionsOf, type Padding, ShapeError, boolean, checkArg, custom, defineOptions } from "@zerograd/tensor";
+import { generatorFrom, resolveInitializer } from "../init.js";
 import { Module, Parameter } from "../module.js";
 import { type Activation, resolveActivation } from "./activations.js";
-import type { WeightOptions } from "./core.js";
+import { WEIGHT_OPTIONS, activation, initializer, size } from "./core.js";
 
 type Pair = number | readonly [number, number];
 
-function pair(op: string, name: string, v: Pair): [number, number] {
-  const p: [number, number] = typeof v === "number" ? [v, v] : [v[0], v[1]];
+/** A window size, stride or dilation: one positive integer for both axes, or [height, width]. */
+const pair = custom<[number, number]>((v, op, name) => {
+  const p = typeof v === "number" ? [v, v] : Array.isArray(v) && v.length === 2 ? [v[0], v[1]] : null;
+  if (!p) throw new TypeError(`${op}: ${name} must be a positive integer or [height, width], got ${JSON.stringify(v)}`);
   checkArg(p.every((d) => Number.isInteger(d) && d > 0), op, `${name} must be positive integers, got [${p.join(",")}]`);
-  return p;
-}
+  return p as [number, number];
+});
 
 /**
  * Checks a padding option when the layer is built (the conv and pool ops check it again on
@@ -35,19 +37,25 @@ function checkPadding(op: string, padding: unknown, window?: [number, number]): 
   return padding as Padding;
 }
 
-export interface Conv2DOptions extends WeightOptions {
+/** "valid", "same" (TensorFlow's rule), a non-negative integer, or [[top, bottom], [left, right]]. */
+const padding = custom<Padding>((v, op) => checkPadding(op, v));
+
+export const CONV2D_OPTIONS = WEIGHT_OPTIONS.extend({
   /** Step of the window (default 1). */
-  strides?: Pair;
+  strides: pair,
   /** "valid" (default), "same" (TensorFlow's rule), a number, or [[top, bottom], [left, right]]. */
-  padding?: Padding;
+  padding,
   /** Spacing between taps (default 1). */
-  dilations?: Pair;
-  bias?: boolean;
-  activation?: Activation;
+  dilations: pair,
+  /** Add a bias (default true). */
+  bias: boolean({ default: true }),
+  activation,
   /** Default "glorotUniform", as Keras. */
-  weightInitializer?: InitializerName | Initializer;
-  biasInitializer?: InitializerName | Initializer;
-}
+  weightInitializer: initializer,
+  /** Default "zeros". */
+  biasInitializer: initializer,
+});
+export type Conv2DOptions = Omit<OptionsOf<typeof CONV2D_OPTIONS>, "strides" | "dilations"> & { strides?: Pair; dilations?: Pair };
 
 /**
  * 2-D convolution (cross-correlation) over NHWC images: [n, h, w, inChannels] → [n, oh, ow, outChannels].
@@ -73,18 +81,19 @@ export class Conv2D extends Module {
     options: Conv2DOptions = {},
   ) {
     super();
-    checkArg(Number.isInteger(inChannels) && inChannels > 0, "Conv2D", `inChannels must be a positive integer, got ${inChannels}`);
-    checkArg(Number.isInteger(outChannels) && outChannels > 0, "Conv2D", `outChannels must be a positive integer, got ${outChannels}`);
-    this.kernelSize = pair("Conv2D", "kernelSize", kernelSize);
-    this.strides = pair("Conv2D", "strides", options.strides ?? 1);
-    this.dilations = pair("Conv2D", "dilations", options.dilations ?? 1);
-    this.padding = checkPadding("Conv2D", options.padding ?? "valid");
+    const op = "Conv2D";
+    size.read(op, "inChannels", inChannels);
+    size.read(op, "outChannels", outChannels);
+    this.kernelSize = pair.read(op, "kernelSize", kernelSize);
+    const o = CONV2D_OPTIONS.parse(op, options);
+    this.strides = o.strides ?? [1, 1];
+    this.dilations = o.dilations ?? [1, 1];
+    this.padding = o.padding ?? "valid";
     const [kh, kw] = this.kernelSize;
-    const rng = generatorFrom(options.seed);
-    const ctx = { fanIn: kh * kw * inChannels, fanOut: kh * kw * outChannels, rng, dtype: options.dtype };
-    this.weight = new Parameter(resolveInitializer("Conv2D", options.weightInitializer ?? "glorotUniform")([kh, kw, inChannels, outChannels], ctx));
-    this.bias = options.bias === false ? null : new Parameter(resolveInitializer("Conv2D", options.biasInitializer ?? "zeros")([outChannels], ctx));
-    this.activation = resolveActivation("Conv2D", options.activation);
+    const ctx = { fanIn: kh * kw * inChannels, fanOut: kh * kw * outChannels, rng: generatorFrom(o.seed), dtype: o.dtype };
+    this.weight = new Parameter(resolveInitializer(op, o.weightInitializer ?? "glorotUniform")([kh, kw, inChannels, outChannels], ctx));
+    this.bias = o.bias ? new Parameter(resolveInitializer(op, o.biasInitializer ?? "zeros")([outChannels], ctx)) : null;
+    this.activation = resolveActivation(op, o.activation);
   }
 
   forward(x: Tensor): Tensor {
@@ -100,21 +109,29 @@ export class Conv2D extends Module {
   }
 }
 
-export interface PoolOptions {
+export const POOL_OPTIONS = defineOptions({
   /** Default: the pool size (non-overlapping windows). */
-  strides?: Pair;
+  strides: pair,
   /** "valid" (default) or "same". Max pooling never picks padding; average pooling does not count it. */
-  padding?: Padding;
+  padding,
+});
+export type PoolOptions = Omit<OptionsOf<typeof POOL_OPTIONS>, "strides"> & { strides?: Pair };
+
+/** A pooling layer's window and options, checked: explicit padding at most half the window. */
+function poolParts(op: string, poolSize: Pair, options: PoolOptions): { poolSize: [number, number]; options: PoolOptions } {
+  const window = pair.read(op, "poolSize", poolSize);
+  const o = POOL_OPTIONS.parse(op, options);
+  if (o.padding !== undefined) checkPadding(op, o.padding, window);
+  return { poolSize: window, options: Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) };
 }
 
 /** The maximum of each window, per channel. */
 export class MaxPool2D extends Module {
   readonly poolSize: [number, number];
-  constructor(poolSize: Pair = 2, readonly options: PoolOptions = {}) {
+  readonly options: PoolOptions;
+  constructor(poolSize: Pair = 2, options: PoolOptions = {}) {
     super();
-    this.poolSize = pair("MaxPool2D", "poolSize", poolSize);
-    if (options.strides !== undefined) pair("MaxPool2D", "strides", options.strides);
-    if (options.padding !== undefined) checkPadding("MaxPool2D", options.padding, this.poolSize);
+    ({ poolSize: this.poolSize, options: this.options } = poolParts("MaxPool2D", poolSize, options));
   }
   forward(x: Tensor): Tensor {
     return maxPool2d(x, { poolSize: this.poolSize, ...this.options });
@@ -127,11 +144,10 @@ export class MaxPool2D extends Module {
 /** The mean of each window, per channel (padding is not counted). */
 export class AvgPool2D extends Module {
   readonly poolSize: [number, number];
-  constructor(poolSize: Pair = 2, readonly options: PoolOptions = {}) {
+  readonly options: PoolOptions;
+  constructor(poolSize: Pair = 2, options: PoolOptions = {}) {
     super();
-    this.poolSize = pair("AvgPool2D", "poolSize", poolSize);
-    if (options.strides !== undefined) pair("AvgPool2D", "strides", options.strides);
-    if (options.padding !== undefined) checkPadding("AvgPool2D", options.padding, this.poolSize);
+    ({ poolSize: this.poolSize, options: this.options } = poolParts("AvgPool2D", poolSize, options));
   }
   forward(x: Tensor): Tensor {
     return avgPool2d(x, { poolSize: this.poolSize, ...this.options });

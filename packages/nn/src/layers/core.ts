@@ -1,32 +1,49 @@
 /** Dense, Flatten, Dropout and Embedding. */
 import { Tensor, add, eq, flatten, matmul, mT, reshape, take, where } from "@zerograd/autograd";
-import { type DType, NDArray, Random, ShapeError, allocate, checkArg, fmtShape } from "@zerograd/tensor";
+import { NDArray, type OptionsOf, Random, ShapeError, allocate, boolean, checkArg, custom, defineOptions, describeValue, fmtShape, integer, number, oneOf } from "@zerograd/tensor";
 import { type Initializer, type InitializerName, defaultGenerator, generatorFrom, normal, resolveInitializer } from "../init.js";
 import { Module, Parameter } from "../module.js";
 import { type Activation, resolveActivation } from "./activations.js";
 
+/** A layer's size (features, channels, embeddings): an integer ≥ 1. */
+export const size = integer({ min: 1 });
+
+/** A seed or a generator for the initial weights (default: the package generator, see manualSeed). */
+export const seed = custom<number | Random>((v, op, key) => {
+  if (v instanceof Random) return v;
+  return number().read(op, key, v);
+});
+
+/** Storage type of the weights (default float32; float64 for gradient checks). */
+export const dtype = oneOf(["float32", "float64"]);
+
+/** An initializer by name or a function (the name is checked by resolveInitializer). */
+export const initializer = custom<InitializerName | Initializer>((v, op, key) => {
+  if (typeof v !== "string" && typeof v !== "function") throw new TypeError(`${op}: ${key} must be an initializer name or function, got ${describeValue(v)}`);
+  return v as InitializerName | Initializer;
+});
+
+/** An activation by name or a function (the name is checked by resolveActivation). */
+export const activation = custom<Activation>((v, op, key) => {
+  if (typeof v !== "string" && typeof v !== "function") throw new TypeError(`${op}: ${key} must be an activation name or function, got ${describeValue(v)}`);
+  return v as Activation;
+});
+
 /** Options shared by layers with weights. */
-export interface WeightOptions {
-  /** A seed or a generator for the initial weights (default: the package generator, see manualSeed). */
-  seed?: number | Random;
-  /** Storage type of the weights (default float32; float64 for gradient checks). */
-  dtype?: DType;
-}
+export const WEIGHT_OPTIONS = defineOptions({ seed, dtype });
+export type WeightOptions = OptionsOf<typeof WEIGHT_OPTIONS>;
 
-function positiveInt(op: string, name: string, v: number): void {
-  checkArg(Number.isInteger(v) && v > 0, op, `${name} must be a positive integer, got ${v}`);
-}
-
-export interface DenseOptions extends WeightOptions {
+export const DENSE_OPTIONS = WEIGHT_OPTIONS.extend({
   /** Add a bias (default true). */
-  bias?: boolean;
+  bias: boolean({ default: true }),
   /** Applied after the affine map (default: none). */
-  activation?: Activation;
+  activation,
   /** Default "glorotUniform", as Keras. */
-  weightInitializer?: InitializerName | Initializer;
+  weightInitializer: initializer,
   /** Default "zeros". */
-  biasInitializer?: InitializerName | Initializer;
-}
+  biasInitializer: initializer,
+});
+export type DenseOptions = OptionsOf<typeof DENSE_OPTIONS>;
 
 /**
  * A fully connected layer: y = activation(x·Wᵀ + b) over the last axis of x.
@@ -46,13 +63,14 @@ export class Dense extends Module {
     options: DenseOptions = {},
   ) {
     super();
-    positiveInt("Dense", "inFeatures", inFeatures);
-    positiveInt("Dense", "outFeatures", outFeatures);
-    const rng = generatorFrom(options.seed);
-    const ctx = { fanIn: inFeatures, fanOut: outFeatures, rng, dtype: options.dtype };
-    this.weight = new Parameter(resolveInitializer("Dense", options.weightInitializer ?? "glorotUniform")([outFeatures, inFeatures], ctx));
-    this.bias = options.bias === false ? null : new Parameter(resolveInitializer("Dense", options.biasInitializer ?? "zeros")([outFeatures], ctx));
-    this.activation = resolveActivation("Dense", options.activation);
+    const op = "Dense";
+    size.read(op, "inFeatures", inFeatures);
+    size.read(op, "outFeatures", outFeatures);
+    const o = DENSE_OPTIONS.parse(op, options);
+    const ctx = { fanIn: inFeatures, fanOut: outFeatures, rng: generatorFrom(o.seed), dtype: o.dtype };
+    this.weight = new Parameter(resolveInitializer(op, o.weightInitializer ?? "glorotUniform")([outFeatures, inFeatures], ctx));
+    this.bias = o.bias ? new Parameter(resolveInitializer(op, o.biasInitializer ?? "zeros")([outFeatures], ctx)) : null;
+    this.activation = resolveActivation(op, o.activation);
   }
 
   forward(x: Tensor): Tensor {
@@ -78,6 +96,14 @@ export class Flatten extends Module {
   }
 }
 
+const probability = number({ min: 0, max: 1 });
+
+export const DROPOUT_OPTIONS = defineOptions({
+  /** A seed or a generator for the masks (default: a stream split off the package generator). */
+  seed,
+});
+export type DropoutOptions = OptionsOf<typeof DROPOUT_OPTIONS>;
+
 /**
  * Inverted dropout: in training, each element is zeroed with probability `rate` and the others
  * are scaled by 1/(1 − rate), so nothing changes at inference (where the layer is the identity).
@@ -89,12 +115,13 @@ export class Dropout extends Module {
 
   constructor(
     readonly rate: number,
-    options: { seed?: number | Random } = {},
+    options: DropoutOptions = {},
   ) {
     super();
-    checkArg(rate >= 0 && rate <= 1, "Dropout", `rate must be in [0, 1], got ${rate}`);
+    probability.read("Dropout", "rate", rate);
+    const o = DROPOUT_OPTIONS.parse("Dropout", options);
     // Without a seed, split a stream off the package generator so that each layer has its own.
-    this.generator = options.seed === undefined ? new Random(defaultGenerator().nextUint32()) : generatorFrom(options.seed);
+    this.generator = o.seed === undefined ? new Random(defaultGenerator().nextUint32()) : generatorFrom(o.seed);
   }
 
   forward(x: Tensor): Tensor {
@@ -112,12 +139,13 @@ export class Dropout extends Module {
   }
 }
 
-export interface EmbeddingOptions extends WeightOptions {
+export const EMBEDDING_OPTIONS = WEIGHT_OPTIONS.extend({
   /** This index's row gets a zero gradient (and starts at zero): the padding token. May be negative. */
-  paddingIdx?: number;
+  paddingIdx: integer(),
   /** Default N(0, 1), as PyTorch. */
-  initializer?: InitializerName | Initializer;
-}
+  initializer,
+});
+export type EmbeddingOptions = OptionsOf<typeof EMBEDDING_OPTIONS>;
 
 /**
  * A lookup table: integer indices of any shape → their rows of `weight` [numEmbeddings, dim],
@@ -134,8 +162,9 @@ export class Embedding extends Module<[Tensor | NDArray]> {
     options: EmbeddingOptions = {},
   ) {
     super();
-    positiveInt("Embedding", "numEmbeddings", numEmbeddings);
-    positiveInt("Embedding", "embeddingDim", embeddingDim);
+    size.read("Embedding", "numEmbeddings", numEmbeddings);
+    size.read("Embedding", "embeddingDim", embeddingDim);
+    options = EMBEDDING_OPTIONS.parse("Embedding", options);
     let pad: number | null = null;
     if (options.paddingIdx !== undefined) {
       const p = options.paddingIdx;

@@ -1,18 +1,26 @@
 /** BatchNormalization and LayerNormalization. */
 import { Tensor, add, mean, mul, noGrad, rsqrt, square, sub } from "@zerograd/autograd";
 import * as T from "@zerograd/tensor";
-import { NDArray, ShapeError, checkArg, fmtShape } from "@zerograd/tensor";
+import { NDArray, type OptionsOf, ShapeError, boolean, checkArg, defineOptions, fmtShape, number } from "@zerograd/tensor";
 import { Module, Parameter, StateBuffer } from "../module.js";
-import type { WeightOptions } from "./core.js";
+import { dtype, size } from "./core.js";
 
-export interface BatchNormalizationOptions extends Pick<WeightOptions, "dtype"> {
-  /** Weight of the new batch in the running statistics: r ← (1 − momentum)·r + momentum·batch. Default 0.1 (PyTorch's convention). */
-  momentum?: number;
+/** What both normalisations take. */
+const NORMALIZATION = {
   /** Added to the variance before the square root. Default 1e-5. */
-  eps?: number;
+  eps: number({ min: 0, minExclusive: true, default: 1e-5 }),
   /** Learn a scale γ (`weight`) and shift β (`bias`). Default true. */
-  affine?: boolean;
-}
+  affine: boolean({ default: true }),
+  /** Storage type of the weights and statistics (default float32). */
+  dtype,
+};
+
+export const BATCH_NORMALIZATION_OPTIONS = defineOptions({
+  ...NORMALIZATION,
+  /** Weight of the new batch in the running statistics: r ← (1 − momentum)·r + momentum·batch. Default 0.1 (PyTorch's convention). */
+  momentum: number({ min: 0, max: 1, default: 0.1 }),
+});
+export type BatchNormalizationOptions = OptionsOf<typeof BATCH_NORMALIZATION_OPTIONS>;
 
 /**
  * Batch normalisation over the last (channel) axis: each channel is normalised with statistics
@@ -40,13 +48,12 @@ export class BatchNormalization extends Module {
     options: BatchNormalizationOptions = {},
   ) {
     super();
-    checkArg(Number.isInteger(numFeatures) && numFeatures > 0, "BatchNormalization", `numFeatures must be a positive integer, got ${numFeatures}`);
-    this.momentum = options.momentum ?? 0.1;
-    this.eps = options.eps ?? 1e-5;
-    checkArg(this.momentum >= 0 && this.momentum <= 1, "BatchNormalization", `momentum must be in [0, 1], got ${this.momentum}`);
-    checkArg(this.eps > 0, "BatchNormalization", `eps must be > 0, got ${this.eps}`);
-    const dtype = { dtype: options.dtype };
-    const affine = options.affine ?? true;
+    size.read("BatchNormalization", "numFeatures", numFeatures);
+    const o = BATCH_NORMALIZATION_OPTIONS.parse("BatchNormalization", options);
+    this.momentum = o.momentum;
+    this.eps = o.eps;
+    const dtype = { dtype: o.dtype };
+    const affine = o.affine;
     this.weight = affine ? new Parameter(T.ones([numFeatures], dtype)) : null;
     this.bias = affine ? new Parameter(T.zeros([numFeatures], dtype)) : null;
     this.running_mean = new StateBuffer(T.zeros([numFeatures], dtype));
@@ -90,12 +97,8 @@ export class BatchNormalization extends Module {
   }
 }
 
-export interface LayerNormalizationOptions extends Pick<WeightOptions, "dtype"> {
-  /** Default 1e-5. */
-  eps?: number;
-  /** Learn a per-element scale (`weight`) and shift (`bias`). Default true. */
-  affine?: boolean;
-}
+export const LAYER_NORMALIZATION_OPTIONS = defineOptions(NORMALIZATION);
+export type LayerNormalizationOptions = OptionsOf<typeof LAYER_NORMALIZATION_OPTIONS>;
 
 /**
  * Layer normalisation: each sample is normalised over its last axes (those of
@@ -112,11 +115,10 @@ export class LayerNormalization extends Module {
     super();
     this.normalizedShape = typeof normalizedShape === "number" ? [normalizedShape] : [...normalizedShape];
     checkArg(this.normalizedShape.length > 0 && this.normalizedShape.every((d) => Number.isInteger(d) && d > 0), "LayerNormalization", `normalizedShape must be positive integers, got ${fmtShape(this.normalizedShape)}`);
-    this.eps = options.eps ?? 1e-5;
-    checkArg(this.eps > 0, "LayerNormalization", `eps must be > 0, got ${this.eps}`);
-    const affine = options.affine ?? true;
-    this.weight = affine ? new Parameter(T.ones(this.normalizedShape, { dtype: options.dtype })) : null;
-    this.bias = affine ? new Parameter(T.zeros(this.normalizedShape, { dtype: options.dtype })) : null;
+    const o = LAYER_NORMALIZATION_OPTIONS.parse("LayerNormalization", options);
+    this.eps = o.eps;
+    this.weight = o.affine ? new Parameter(T.ones(this.normalizedShape, { dtype: o.dtype })) : null;
+    this.bias = o.affine ? new Parameter(T.zeros(this.normalizedShape, { dtype: o.dtype })) : null;
   }
 
   forward(x: Tensor): Tensor {

@@ -4,11 +4,13 @@
  * stopping, model checkpoints, learning-rate schedules and group re-weighting.
  */
 import { inverseLossWeights } from "@zerograd/losses";
-import { NDArray, checkArg } from "@zerograd/tensor";
+import { NDArray, type OptionsOf, boolean, defineOptions, func, integer, number, oneOf } from "@zerograd/tensor";
 import type { AnyModule, StateDict } from "../module.js";
 import type { Optimizer } from "../optim/optimizer.js";
 import type { Schedule } from "../optim/schedules.js";
 import { type TrainingCheckpoint, encodeCheckpoint, encodeWeights } from "../serialize.js";
+import { type Require, given, isObject, parseRequired, text } from "./fields.js";
+import { copyNested } from "./runtime.js";
 
 /** Values logged for an epoch (or a batch): "loss", "val_loss", "digit_accuracy", "lr", … */
 export type Logs = Record<string, number>;
@@ -110,17 +112,24 @@ function isGroupWeights(v: unknown): boolean {
   return isRecord(v) && Object.values(v as object).every((w) => isRecord(w) && Object.values(w as object).every((x) => typeof x === "number" && x >= 0 && x < Infinity));
 }
 
-export interface EarlyStoppingOptions {
+/** Which value to watch: its name in the logs, and whether smaller or larger is better. */
+const MONITOR = {
   /** Default "val_loss". */
-  monitor?: string;
-  /** Smallest change that counts as an improvement (default 0). */
-  minDelta?: number;
+  monitor: text({ default: "val_loss" }),
+  /** "auto" (default): larger is better for accuracies, smaller for everything else. */
+  mode: oneOf(["min", "max", "auto"], { default: "auto" }),
+};
+
+export const EARLY_STOPPING_OPTIONS = defineOptions({
+  ...MONITOR,
+  /** Smallest change that counts as an improvement (default 0; its sign is ignored). */
+  minDelta: number({ default: 0 }),
   /** Epochs without improvement before stopping (default 0). */
-  patience?: number;
-  mode?: Mode;
+  patience: integer({ min: 0, default: 0 }),
   /** At the end of training, put back the weights of the best epoch (default false). */
-  restoreBestWeights?: boolean;
-}
+  restoreBestWeights: boolean({ default: false }),
+});
+export type EarlyStoppingOptions = OptionsOf<typeof EARLY_STOPPING_OPTIONS>;
 
 /**
  * Stops training once the monitored value has gone `patience` epochs without improving (at the
@@ -130,12 +139,10 @@ export interface EarlyStoppingOptions {
  */
 export function earlyStopping(options: EarlyStoppingOptions = {}): Callback & { stoppedEpoch: number | null; bestEpoch: number | null } {
   const op = "earlyStopping";
-  const monitor = options.monitor ?? "val_loss";
-  const minDelta = Math.abs(options.minDelta ?? 0);
-  const patience = options.patience ?? 0;
-  checkArg(Number.isInteger(patience) && patience >= 0, op, `patience must be a non-negative integer, got ${patience}`);
-  checkArg(Number.isFinite(minDelta), op, `minDelta must be a finite number, got ${options.minDelta}`);
-  const mode = resolveMode(options.mode ?? "auto", monitor);
+  const o = EARLY_STOPPING_OPTIONS.parse(op, options);
+  const { monitor, patience } = o;
+  const minDelta = Math.abs(o.minDelta);
+  const mode = resolveMode(o.mode, monitor);
   let best = mode === "min" ? Infinity : -Infinity;
   let wait = 0;
   let bestWeights: StateDict | null = null;
@@ -158,7 +165,7 @@ export function earlyStopping(options: EarlyStoppingOptions = {}): Callback & { 
         best = v;
         wait = 0;
         this.bestEpoch = epoch;
-        if (options.restoreBestWeights) bestWeights = ctx.model.stateDict();
+        if (o.restoreBestWeights) bestWeights = ctx.model.stateDict();
         return;
       }
       wait++;
@@ -180,29 +187,28 @@ export function earlyStopping(options: EarlyStoppingOptions = {}): Callback & { 
       const bestEpoch = stateField<number | null>(op, state, "bestEpoch", (v) => v === null || isCount(v), "an epoch index or null");
       const stoppedEpoch = stateField<number | null>(op, state, "stoppedEpoch", (v) => v === null || v === undefined || isCount(v), "an epoch index or null");
       const weights = stateField<StateDict | null>(op, state, "bestWeights", (v) => v === null || v === undefined || (typeof v === "object" && Object.values(v as object).every((a) => a instanceof NDArray)), "a state dict or null");
-      if (options.restoreBestWeights && bestEpoch !== null && !weights) {
+      if (o.restoreBestWeights && bestEpoch !== null && !weights) {
         throw new RangeError(`${op}.setState: restoreBestWeights needs the weights of the best epoch (${bestEpoch + 1}), but the saved state has none (it was saved without restoreBestWeights)`);
       }
       best = savedBest;
       wait = savedWait;
-      bestWeights = options.restoreBestWeights ? (weights ?? null) : null;
+      bestWeights = o.restoreBestWeights ? (weights ?? null) : null;
       this.bestEpoch = bestEpoch;
       this.stoppedEpoch = stoppedEpoch ?? null;
     },
   };
 }
 
-export interface ModelCheckpointOptions {
-  /** Receives the bytes of each checkpoint (a safetensors file) — e.g. to write it to disk. */
-  save: (bytes: Uint8Array, info: { epoch: number; logs: Logs }) => Awaitable;
+export const MODEL_CHECKPOINT_OPTIONS = defineOptions({
+  ...MONITOR,
+  /** Receives the bytes of each checkpoint (a safetensors file) — e.g. to write it to disk (required). */
+  save: func<(bytes: Uint8Array, info: { epoch: number; logs: Logs }) => Awaitable>(),
   /** "checkpoint" (default): everything needed to resume; "weights": the model's weights only. */
-  format?: "checkpoint" | "weights";
-  /** Save only when the monitored value improves. */
-  saveBestOnly?: boolean;
-  /** Default "val_loss". */
-  monitor?: string;
-  mode?: Mode;
-}
+  format: oneOf(["checkpoint", "weights"], { default: "checkpoint" }),
+  /** Save only when the monitored value improves (default false). */
+  saveBestOnly: boolean({ default: false }),
+});
+export type ModelCheckpointOptions = Require<OptionsOf<typeof MODEL_CHECKPOINT_OPTIONS>, "save">;
 
 /**
  * Saves a checkpoint (or the weights) at the end of every epoch, or only of the best ones.
@@ -210,9 +216,9 @@ export interface ModelCheckpointOptions {
  */
 export function modelCheckpoint(options: ModelCheckpointOptions): Callback {
   const op = "modelCheckpoint";
-  if (typeof options?.save !== "function") throw new TypeError(`${op}: options.save must be a function receiving the bytes`);
-  const monitor = options.monitor ?? "val_loss";
-  const mode = resolveMode(options.mode ?? "auto", monitor);
+  const o = parseRequired(MODEL_CHECKPOINT_OPTIONS, op, options, ["save"]);
+  const { monitor, save } = o;
+  const mode = resolveMode(o.mode, monitor);
   let best = mode === "min" ? Infinity : -Infinity;
   return {
     kind: op,
@@ -221,13 +227,13 @@ export function modelCheckpoint(options: ModelCheckpointOptions): Callback {
       if (!ctx.resumed) best = mode === "min" ? Infinity : -Infinity;
     },
     async onEpochEnd(epoch, logs, ctx) {
-      if (options.saveBestOnly) {
+      if (o.saveBestOnly) {
         const v = monitored(op, logs, monitor);
         if (!(mode === "min" ? v < best : v > best)) return;
         best = v;
       }
-      const bytes = options.format === "weights" ? encodeWeights(ctx.model) : encodeCheckpoint(ctx.checkpoint());
-      await options.save(bytes, { epoch, logs });
+      const bytes = o.format === "weights" ? encodeWeights(ctx.model) : encodeCheckpoint(ctx.checkpoint());
+      await save(bytes, { epoch, logs });
     },
     getState: () => ({ best }),
     setState(state) {
@@ -236,26 +242,32 @@ export function modelCheckpoint(options: ModelCheckpointOptions): Callback {
   };
 }
 
+export const LEARNING_RATE_SCHEDULER_OPTIONS = defineOptions({
+  /** "epoch" (default): schedule(epoch) before each epoch; "batch": schedule(step) before each batch. */
+  per: oneOf(["epoch", "batch"], { default: "epoch" }),
+});
+export type LearningRateSchedulerOptions = OptionsOf<typeof LEARNING_RATE_SCHEDULER_OPTIONS>;
+
 /**
  * Sets the optimizer's learning rate from a schedule: `schedule(epoch)` before each epoch, or
  * with `per: "batch"`, `schedule(step)` before each batch (step = optimizer steps so far).
  */
-export function learningRateScheduler(schedule: Schedule, options: { per?: "epoch" | "batch" } = {}): Callback {
-  if (typeof schedule !== "function") throw new TypeError("learningRateScheduler: schedule must be a function of the epoch (or step)");
-  const per = options.per ?? "epoch";
-  checkArg(per === "epoch" || per === "batch", "learningRateScheduler", `per must be "epoch" or "batch", got ${String(per)}`);
+export function learningRateScheduler(schedule: Schedule, options: LearningRateSchedulerOptions = {}): Callback {
   const kind = "learningRateScheduler";
+  if (typeof schedule !== "function") throw new TypeError(`${kind}: schedule must be a function of the epoch (or step)`);
+  const { per } = LEARNING_RATE_SCHEDULER_OPTIONS.parse(kind, options);
   return per === "epoch"
     ? { kind, onEpochBegin: (epoch, ctx) => void (ctx.optimizer.lr = schedule(epoch)) }
     : { kind, onBatchBegin: (_batch, ctx) => void (ctx.optimizer.lr = schedule(ctx.globalStep)) };
 }
 
-export interface GroupReweightingOptions {
+export const GROUP_REWEIGHTING_OPTIONS = defineOptions({
   /** Which outputs to re-weight (default: all). */
-  outputs?: readonly string[];
+  outputs: given<readonly string[]>("a list of output names", (v) => Array.isArray(v) && v.every((n) => typeof n === "string")),
   /** Base weight per group id (default: the group weights fit() started with). */
-  base?: Readonly<Record<number, number>>;
-}
+  base: given<Readonly<Record<number, number>>>("a weight per group id", isObject),
+});
+export type GroupReweightingOptions = OptionsOf<typeof GROUP_REWEIGHTING_OPTIONS>;
 
 /**
  * After each epoch, sets every group's weight inversely proportional to its validation loss,
@@ -266,6 +278,7 @@ export interface GroupReweightingOptions {
  */
 export function groupReweighting(options: GroupReweightingOptions = {}): Callback {
   const op = "groupReweighting";
+  const o = GROUP_REWEIGHTING_OPTIONS.parse(op, options);
   let base: Record<string, Record<number, number>> = {};
   return {
     kind: op,
@@ -273,17 +286,17 @@ export function groupReweighting(options: GroupReweightingOptions = {}): Callbac
       if (ctx.groupIds.length === 0) throw new RangeError(`${op}: needs data.groups (a group id per sample)`);
       // On resume the base came back with setState; ctx.groupWeights are the re-weighted ones by now.
       if (ctx.resumed && Object.keys(base).length > 0) return;
-      base = Object.fromEntries(Object.entries(ctx.groupWeights).map(([o, w]) => [o, { ...(options.base ?? w) }]));
+      base = Object.fromEntries(Object.entries(ctx.groupWeights).map(([output, w]) => [output, { ...(o.base ?? w) }]));
     },
     getState: () => ({ base }),
     setState(state) {
-      base = structuredClone(stateField<Record<string, Record<number, number>>>(op, state, "base", isGroupWeights, "per output, a finite weight ≥ 0 per group id"));
+      base = copyNested(stateField<Record<string, Record<number, number>>>(op, state, "base", isGroupWeights, "per output, a finite weight ≥ 0 per group id"));
     },
     onEpochEnd(_epoch, _logs, ctx) {
       const losses = ctx.validationGroupLosses();
       const ids = ctx.groupIds;
       for (const [output, perGroup] of Object.entries(losses)) {
-        if (options.outputs && !options.outputs.includes(output)) continue;
+        if (o.outputs && !o.outputs.includes(output)) continue;
         const b = ids.map((id) => {
           const w = base[output]?.[id];
           if (w === undefined) throw new RangeError(`groupReweighting: no base weight for group ${id}`);

@@ -73,25 +73,9 @@ export function toNDArray(op: string, name: string, input: ArrayInput): NDArray 
   }
 }
 
-/** The rows of `a` at `indices`, as a new contiguous array (one block copy per row). */
-export function takeRows(a: NDArray, indices: Int32Array): NDArray {
-  const n = a.shape[0]!;
-  const width = n === 0 ? 0 : a.size / n;
-  const src = a.flat();
-  const out = T.allocate(a.dtype, indices.length * width);
-  for (let k = 0; k < indices.length; k++) {
-    const r = indices[k]!;
-    if (width === 1) out[k] = src[r]!;
-    else out.set(src.subarray(r * width, (r + 1) * width), k * width);
-  }
-  return new NDArray(out, [indices.length, ...a.shape.slice(1)]);
-}
-
-/** Writes the rows of `src` into rows `indices` of `dst` (the inverse of takeRows). */
-export function putRows(dst: NDArray, src: NDArray, indices: Int32Array): void {
-  const width = src.shape[0] === 0 ? 0 : src.size / src.shape[0]!;
-  const from = src.flat();
-  for (let k = 0; k < indices.length; k++) dst.data.set(from.subarray(k * width, (k + 1) * width), indices[k]! * width);
+/** The rows of `a` at `indices`, as a new contiguous array: tensor's `take` along axis 0. */
+export function takeRows(a: NDArray, indices: ArrayLike<number>): NDArray {
+  return T.take(a, new NDArray(Float64Array.from(indices), [indices.length]), 0);
 }
 
 function mapRecord<A, B>(r: Record<string, A>, f: (v: A, k: string) => B): Record<string, B> {

@@ -242,9 +242,11 @@ function lossRank(output: OutputPlan, prediction: Tensor, target: NDArray): numb
 }
 
 /** Per-element weights from class weights: w = classWeight[label] (sparse), Σ_c z_c·w_c (one-hot), z·w₁ + (1 − z)·w₀ (binary). */
-function classWeightsFor(op: string, output: OutputPlan, cw: readonly number[], target: NDArray, rank: number): NDArray {
+function classWeightsFor(op: string, output: OutputPlan, cw: readonly number[], target: NDArray, rank: number, prediction: Tensor): NDArray {
   const z = target.flat();
   if (output.loss === sparseCategoricalCrossEntropy) {
+    const classes = prediction.shape[T.normAxis(op, (output.options.axis as number | undefined) ?? -1, prediction.rank)]!;
+    if (classes !== cw.length) throw new ShapeError(op, `classWeight has ${cw.length} weights for ${classes} classes`, [prediction.shape]);
     const out = new Float32Array(z.length);
     for (let i = 0; i < z.length; i++) out[i] = Number.isInteger(z[i]) && z[i]! >= 0 && z[i]! < cw.length ? cw[z[i]!]! : 1; // masked or invalid labels: the loss decides
     return new NDArray(out, target.shape.slice(0, rank)); // labels [n] or Keras-style [n, 1]
@@ -284,7 +286,7 @@ export function outputLoss(op: string, output: OutputPlan, prediction: Tensor, t
   const sw = t.sampleWeight[output.name];
   if (sw) weights = perSample(sw, rank);
   if (output.classWeight) {
-    const cw = classWeightsFor(op, output, output.classWeight, target, rank);
+    const cw = classWeightsFor(op, output, output.classWeight, target, rank, prediction);
     weights = weights ? T.mul(weights, cw) : cw;
   }
   if (weights) {
