@@ -306,7 +306,10 @@ async function runEpoch(run: Run): Promise<boolean> {
   const progress = createProgress({ total: run.steps, label: `Epoch ${state.epoch + 1}/${o.epochs}`, mode: run.mode, write: run.write });
   let runningLoss = 0;
   for (let b = 0; b < run.steps; b++) {
-    if (o.signal?.aborted) return false;
+    if (o.signal?.aborted) {
+      if (b > 0 && run.mode === "bar") run.write("\n"); // end the bar's line
+      return false;
+    }
     for (const cb of callbacks) await cb.onBatchBegin?.(b, ctx);
     const rows = order.subarray(b * o.batchSize, Math.min(table.n, (b + 1) * o.batchSize));
     const loss = trainBatch(run, b, rows, collector);

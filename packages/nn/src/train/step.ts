@@ -89,12 +89,14 @@ function sumLosses(op: string, out: Losses): { total: Tensor; losses: Record<str
 }
 
 /**
- * @zerograd/autograd's anomaly-mode scope, `detectAnomaly(f)`: the one place it is looked up
- * (by name, so that a version of autograd without it is refused with a clear error).
+ * @zerograd/autograd's anomaly-mode scope, `withDetectAnomaly(f)` or `detectAnomaly(f)` (a scope
+ * like noGrad): the one place it is looked up, by name, so that a version of autograd without
+ * it is refused with a clear error. Once autograd exports it, this becomes one static import.
  */
 export function anomalyScope(op: string): <T>(f: () => T) => T {
-  const scope = (autograd as unknown as Record<string, unknown>)["detectAnomaly"];
-  if (typeof scope !== "function") throw new TypeError(`${op}: detectAnomaly needs the anomaly mode of @zerograd/autograd (detectAnomaly), which this version does not export`);
+  const exports = autograd as unknown as Record<string, unknown>;
+  const scope = exports["withDetectAnomaly"] ?? exports["detectAnomaly"];
+  if (typeof scope !== "function") throw new TypeError(`${op}: detectAnomaly needs the anomaly mode of @zerograd/autograd (detectAnomaly), which this version does not export (withDetectAnomaly or detectAnomaly)`);
   return scope as <T>(f: () => T) => T;
 }
 

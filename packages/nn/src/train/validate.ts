@@ -5,7 +5,7 @@
  * data set, the output and the row, before any weight changes.
  *
  * The data is checked by the losses themselves (so a user-defined loss checks what it checks):
- * each output's loss runs once over all the rows against a zero prediction of the model's
+ * each output's loss runs once over all the rows against a uniform prediction of the model's
  * output shape (found by a one-row forward pass in inference mode). If it throws, the first
  * failing row is found by bisection over prefixes of the rows.
  */
@@ -35,12 +35,13 @@ export function validateTable(op: string, dataset: string, plan: Plan, t: Table,
     const one = rowShapes[o.name];
     if (!one) throw new RangeError(`${op}: the model has no output "${o.name}"`);
     const shape = [t.n, ...one.shape.slice(1)];
-    const zeros = new NDArray(allocate(one.dtype, shape.reduce((a, b) => a * b, 1)), shape);
-    const width = zeros.size / t.n;
+    // 1/C everywhere (C = the last axis): valid logits, and valid probabilities (summing to 1 over the classes).
+    const uniform = new NDArray(allocate(one.dtype, shape.reduce((a, b) => a * b, 1)).fill(1 / (shape.at(-1) || 1)), shape);
+    const width = uniform.size / t.n;
     const lossOn = (start: number, end: number) => {
       const whole = start === 0 && end === t.n;
       const table = whole ? t : subset(t, range(start, end), { inputs: false });
-      const prediction = whole ? zeros : new NDArray(zeros.data.subarray(start * width, end * width), [end - start, ...shape.slice(1)]);
+      const prediction = whole ? uniform : new NDArray(uniform.data.subarray(start * width, end * width), [end - start, ...shape.slice(1)]);
       noGrad(() => outputLoss(op, o, new Tensor(prediction), table, groupWeights[o.name]));
     };
     try {
