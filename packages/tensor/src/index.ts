@@ -10,6 +10,7 @@ export { type Kernels, type KernelSetName, jsKernels, kernels, useKernels } from
 export { wasmKernels, wasmSimdSupported, wasmKernelInfo } from "./kernels/wasm/index.js";
 export type { Window2D } from "./kernels/conv.js";
 export type { UnaryOp, BinaryOp } from "./kernels/elementwise.js";
+export type { BceLogitsArgs } from "./kernels/losses.js";
 export * from "./ops/create.js";
 export * from "./ops/elementwise.js";
 export * from "./ops/reduce.js";
