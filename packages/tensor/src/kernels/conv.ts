@@ -26,10 +26,16 @@ export function im2colInto(cols: Storage, image: Storage, g: Window2D): void {
     for (let y = 0; y < oh; y++) {
       for (let x = 0; x < ow; x++) {
         const row = ((b * oh + y) * ow + x) * rowLen;
+        const x0 = x * sw - pl, inside = dw === 1 && x0 >= 0 && x0 + kw <= w; // the window's kw·c values of a row are adjacent
         for (let i = 0; i < kh; i++) {
           const iy = y * sh - pt + i * dh;
+          if (inside && iy >= 0 && iy < h) {
+            const dst = row + i * kw * c, src = ((b * h + iy) * w + x0) * c;
+            for (let e = 0; e < kw * c; e++) cols[dst + e] = image[src + e]!;
+            continue;
+          }
           for (let j = 0; j < kw; j++) {
-            const ix = x * sw - pl + j * dw;
+            const ix = x0 + j * dw;
             const dst = row + (i * kw + j) * c;
             if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
               cols.fill(0, dst, dst + c);
@@ -77,21 +83,21 @@ export function maxPoolInto(out: Storage, argmax: Int32Array, image: Storage, g:
   const { n, h, w, c, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow } = g;
   for (let b = 0; b < n; b++) {
     for (let y = 0; y < oh; y++) {
+      // The window's rows and columns inside the image (padding never wins).
+      const i0 = Math.max(0, Math.ceil((pt - y * sh) / dh)), i1 = Math.min(kh, Math.ceil((h + pt - y * sh) / dh));
       for (let x = 0; x < ow; x++) {
         const o = ((b * oh + y) * ow + x) * c;
-        for (let ch = 0; ch < c; ch++) { out[o + ch] = -Infinity; argmax[o + ch] = -1; }
-        for (let i = 0; i < kh; i++) {
-          const iy = y * sh - pt + i * dh;
-          if (iy < 0 || iy >= h) continue;
-          for (let j = 0; j < kw; j++) {
-            const ix = x * sw - pl + j * dw;
-            if (ix < 0 || ix >= w) continue;
-            const src = ((b * h + iy) * w + ix) * c;
-            for (let ch = 0; ch < c; ch++) {
-              const v = image[src + ch]!;
-              if (v > out[o + ch]! || argmax[o + ch] === -1 || v !== v) { out[o + ch] = v; argmax[o + ch] = src + ch; }
+        const j0 = Math.max(0, Math.ceil((pl - x * sw) / dw)), j1 = Math.min(kw, Math.ceil((w + pl - x * sw) / dw));
+        for (let ch = 0; ch < c; ch++) {
+          let best = -Infinity, at = -1; // the first maximum wins; a NaN wins over any number
+          for (let i = i0; i < i1; i++) {
+            for (let j = j0, src = ((b * h + y * sh - pt + i * dh) * w + x * sw - pl + j0 * dw) * c + ch; j < j1; j++, src += dw * c) {
+              const v = image[src]!;
+              if (v > best || at === -1 || v !== v) { best = v; at = src; }
             }
           }
+          out[o + ch] = best;
+          argmax[o + ch] = at;
         }
       }
     }
