@@ -1,8 +1,9 @@
 /**
  * The sequence layers against TensorFlow.js: a GRU layer and a MultiHeadAttention block, forward
  * and backward, with the same weights and inputs in every library. `run()` returns the loss
- * mean(y ⊙ r) (r a fixed random weighting of the output), its gradient with respect to the input
- * and to every parameter, so the first call of every library can be compared.
+ * Σ y ⊙ r (r a fixed random weighting of the output; a sum, not a mean, so that the gradients are
+ * of order 1 and the agreement check is not vacuous), its gradient with respect to the input and
+ * to every parameter, so the first call of every library can be compared.
  *
  * The tfjs versions are compositions of tf ops with PyTorch's equations, differentiated by
  * tf.valueAndGrads. tfjs 4.22 has no layer computing the same function: tf.layers.gru has
@@ -38,7 +39,7 @@ function zgLayer(layer: AnyModule, params: Record<string, Data>, x: Data, r: Dat
     run() {
       layer.zeroGrad();
       xs.grad = null;
-      const loss = zg.mean(zg.mul(layer.call(xs) as zg.Tensor, rs));
+      const loss = zg.sum(zg.mul(layer.call(xs) as zg.Tensor, rs));
       loss.backward();
       return [loss.data.slice(), xs.grad!.data.slice(), ...names.map((n) => named.get(n)!.grad!.data.slice())];
     },
@@ -49,7 +50,7 @@ function zgLayer(layer: AnyModule, params: Record<string, Data>, x: Data, r: Dat
 /** tfjs: the same loss from `f(x, ...params)`, differentiated with tf.valueAndGrads. */
 function tfLayer(params: Data[], x: Data, r: Data, f: (x: tf.Tensor, ...ps: tf.Tensor[]) => tf.Tensor): Runner {
   const inputs = [toTf(x), ...params.map(toTf)], rt = toTf(r);
-  const lossAndGrads = tf.valueAndGrads((...xs: tf.Tensor[]) => tf.mean(tf.mul(f(xs[0]!, ...xs.slice(1)), rt)) as tf.Scalar);
+  const lossAndGrads = tf.valueAndGrads((...xs: tf.Tensor[]) => tf.sum(tf.mul(f(xs[0]!, ...xs.slice(1)), rt)) as tf.Scalar);
   return {
     run: () =>
       readTf(() => {
