@@ -7,6 +7,7 @@ import * as zg from "@zerograd/autograd";
 import { Random } from "@zerograd/tensor";
 import { jaxArray, jit, np, readJax } from "./jax.js";
 import { cnnStepCase, maskedBceCase, mlpStepCase } from "./steps.js";
+import { FULL_SEQUENCE, QUICK_SEQUENCE, type SequenceSizes, sequenceCases } from "./sequence.js";
 import { readTf, tf } from "./tfjs.js";
 
 /**
@@ -124,6 +125,8 @@ export interface CaseSizes {
   mlp: { sizes: [number, number, number, number]; batches: number[] };
   cnnBatch: number;
   bce: [number, number];
+  /** The sequence layers (default FULL_SEQUENCE). */
+  sequence?: SequenceSizes;
 }
 
 /** The full benchmark: the workloads of the speed targets, a few minutes in all on 2 cores. */
@@ -148,6 +151,7 @@ export const QUICK_SIZES: CaseSizes = {
   mlp: { sizes: [6, 7, 5, 4], batches: [9] },
   cnnBatch: 2,
   bce: [9, 7],
+  sequence: QUICK_SEQUENCE,
 };
 
 /** zerograd's matmul with worker threads, beside its one-thread row of the same size. */
@@ -174,6 +178,7 @@ export function buildCases(sizes: CaseSizes): BenchCase[] {
     ...sizes.mlp.batches.map((batch, i) => mlpStepCase(batch, sizes.mlp.sizes, 400 + 10 * i)),
     cnnStepCase(sizes.cnnBatch, 500),
     maskedBceCase(sizes.bce[0], sizes.bce[1], 600),
+    ...sequenceCases(sizes.sequence ?? FULL_SEQUENCE),
   ];
 }
 
