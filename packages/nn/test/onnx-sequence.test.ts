@@ -4,15 +4,10 @@
  */
 import { Bidirectional, Conv1D, Dense, Embedding, Functional, GRU, GlobalAveragePooling1D, GlobalMaxPooling1D, LSTM, MultiHeadAttention, PositionalEmbedding, Sequential, SinusoidalPositionalEncoding, TransformerEncoderLayer, type AnyModule, type OnnxExportOptions, exportOnnx } from "@zerograd/nn";
 import { NDArray } from "@zerograd/tensor";
-import { afterAll, describe, expect, test } from "vitest";
-import { type Feeds, maxDiffVsOrt, normalInput, onnxCheck, onnxPython } from "./helpers/onnx.js";
+import { describe, expect, test } from "vitest";
+import { type OrtCase, normalInput, onnxCheck, onnxPython, testCasesAgainstOrt } from "./helpers/onnx.js";
 
-interface Case {
-  name: string;
-  model: () => AnyModule;
-  options: OnnxExportOptions;
-  feeds: (batch: number) => Feeds;
-}
+type Case = OrtCase;
 
 const STEPS = 6, VOCAB = 12;
 
@@ -65,24 +60,8 @@ const cases: Case[] = [
   { name: "TransformerEncoderLayer (pre-norm, GELU), all steps", model: embedded(new PositionalEmbedding(STEPS, 4, { seed: 20 }), new TransformerEncoderLayer(4, 1, { dimFeedforward: 5, activation: "gelu", normFirst: true, seed: 21 })), options: tokenInput, feeds: tokenFeeds(18) },
 ];
 
-const measured: [string, number][] = [];
-afterAll(() => {
-  console.log(`max |ONNX Runtime − predict| per sequence case:\n${measured.map(([n, d]) => `  ${d.toExponential(2)}  ${n}`).join("\n")}`);
-});
-
 describe("sequence layers: ONNX Runtime computes what predict() does (batch sizes 1 and 7, padded)", () => {
-  test.each(cases)("$name", async ({ name, model, options, feeds }) => {
-    const diff = await maxDiffVsOrt(model(), options, feeds);
-    measured.push([name, diff]);
-    expect(diff).toBeLessThan(2e-5);
-  });
-
-  test.each([13, 21])("every sequence case at opset %i (batch size 7)", async (opset) => {
-    for (const { name, model, options, feeds } of cases) {
-      const diff = await maxDiffVsOrt(model(), { ...options, opset }, feeds, [7]);
-      expect(diff, name).toBeLessThan(2e-5);
-    }
-  });
+  testCasesAgainstOrt(cases, "sequence case");
 
   test("what does not export is a clear error naming the layer", () => {
     const rnn = new Functional({ gru: new GRU(3, 2, { returnState: true }) }, (m, x: never) => (m.gru.call(x) as unknown as { output: never }).output);
