@@ -68,6 +68,9 @@ describe("sequence layers: ONNX Runtime computes what predict() does (batch size
     expect(() => exportOnnx(rnn, { inputs: { x: [null, 4, 3] } })).toThrow(/GRU at "gru" did not return one tensor/);
     const cross = new Functional({ mha: new MultiHeadAttention(3, 1) }, (m, x: Record<string, never>) => m.mha.call(x.q, { key: x.k }));
     expect(() => exportOnnx(cross, { inputs: { q: [null, 4, 3], k: [null, 4, 3] } })).toThrow(/MultiHeadAttention at "mha" was called with key/);
+    const conv = () => new Sequential([new Conv1D(3, 2, 3, { padding: "same", stride: 2, dilation: 2 })]);
+    expect(() => exportOnnx(conv(), { inputs: { x: [null, null, 3] } })).toThrow(/Conv1D at "0" has "same" padding with stride 2 and dilation 2/);
+    expect(() => exportOnnx(conv(), { inputs: { x: [null, 9, 3] } })).not.toThrow(); // a fixed length: constant pads
   });
 });
 
