@@ -6,7 +6,7 @@
 import * as zg from "@zerograd/autograd";
 import { Random } from "@zerograd/tensor";
 import { jaxArray, jit, np, readJax } from "./jax.js";
-import { cnnStepCase, maskedBceCase, mlpStepCase } from "./steps.js";
+import { anomalyStepCase, cnnStepCase, maskedBceCase, mlpStepCase } from "./steps.js";
 import { FULL_SEQUENCE, QUICK_SEQUENCE, type SequenceSizes, sequenceCases } from "./sequence.js";
 import { readTf, tf } from "./tfjs.js";
 
@@ -176,6 +176,7 @@ export function buildCases(sizes: CaseSizes): BenchCase[] {
     simple("softmax", "softmax axis -1", [normal(sizes.softmax, 14, 3)], (a) => zg.softmax(a, -1), (a) => tf.softmax(a, -1)),
     conv2dCase(sizes.conv.input, sizes.conv.filter, 300),
     ...sizes.mlp.batches.map((batch, i) => mlpStepCase(batch, sizes.mlp.sizes, 400 + 10 * i)),
+    anomalyStepCase(sizes.mlp.batches[Math.min(1, sizes.mlp.batches.length - 1)]!, sizes.mlp.sizes, 410),
     cnnStepCase(sizes.cnnBatch, 500),
     maskedBceCase(sizes.bce[0], sizes.bce[1], 600),
     ...sequenceCases(sizes.sequence ?? FULL_SEQUENCE),
