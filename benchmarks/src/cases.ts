@@ -164,6 +164,7 @@ export function buildCases(sizes: CaseSizes): BenchCase[] {
   const [rows, cols] = sizes.elementwise;
   const x = normal([rows, cols], 11), other = normal([rows, cols], 12), row = normal([cols], 13);
   const [bs, bn] = sizes.batched;
+  const anomalyAt = Math.min(1, sizes.mlp.batches.length - 1); // batch 128 in the full run
   return [
     ...sizes.matmul.map((n, i) => matmulCase(null, n, n, n, 100 + 2 * i)),
     ...sizes.matmul.slice(-2).map((n) => threadedMatmulCase(n, 2, 100 + 2 * sizes.matmul.indexOf(n))),
@@ -176,7 +177,7 @@ export function buildCases(sizes: CaseSizes): BenchCase[] {
     simple("softmax", "softmax axis -1", [normal(sizes.softmax, 14, 3)], (a) => zg.softmax(a, -1), (a) => tf.softmax(a, -1)),
     conv2dCase(sizes.conv.input, sizes.conv.filter, 300),
     ...sizes.mlp.batches.map((batch, i) => mlpStepCase(batch, sizes.mlp.sizes, 400 + 10 * i)),
-    anomalyStepCase(sizes.mlp.batches[Math.min(1, sizes.mlp.batches.length - 1)]!, sizes.mlp.sizes, 410),
+    anomalyStepCase(sizes.mlp.batches[anomalyAt]!, sizes.mlp.sizes, 400 + 10 * anomalyAt), // the same data as that MLP row
     cnnStepCase(sizes.cnnBatch, 500),
     maskedBceCase(sizes.bce[0], sizes.bce[1], 600),
     ...sequenceCases(sizes.sequence ?? FULL_SEQUENCE),

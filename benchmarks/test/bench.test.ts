@@ -59,8 +59,19 @@ describe("every implementation computes the same results", () => {
       expect(out.length).toBeGreaterThan(0);
       expect(Array.from(out).every(Number.isFinite)).toBe(true);
     }
-    expect(outputs.size).toBeGreaterThanOrEqual(c.threads ? 1 : 3); // the threaded rows are zerograd only
+    const zerogradOnly = LIBRARIES.every((l) => l === "zerograd" || c.skip?.includes(l)); // threads, anomaly mode
+    expect(outputs.size).toBeGreaterThanOrEqual(zerogradOnly ? 1 : 3);
     for (const [library, out] of outputs) expect([library, maxRelativeDifference(out, zg)]).toEqual([library, expect.toSatisfy((d: number) => d <= TOLERANCE)]);
+  });
+
+  test("the MLP step in anomaly mode computes exactly what the plain step computes", async () => {
+    const [plain, checked] = filterCases(cases, "MLP step").filter((c) => c.size === filterCases(cases, "detectAnomaly")[0]!.size);
+    const outputs = await Promise.all([plain!, checked!].map(async (c) => {
+      const runner = await prepare(c, "zerograd");
+      try { return runner.run().map((a) => Array.from(a)); } finally { runner.dispose(); }
+    }));
+    expect(checked!.op).toBe("MLP step, detectAnomaly");
+    expect(outputs[1]).toEqual(outputs[0]);
   });
 
   test("the training step returns the loss and one gradient per parameter, shaped like it", async () => {
