@@ -1,5 +1,6 @@
 import { ShapeError, checkArg } from "../errors.js";
 import { type DType, NDArray, type NestedArray, type Storage, allocate } from "../ndarray.js";
+import { describeValue } from "../options.js";
 import { Random } from "../random.js";
 import { type Shape, checkShape, sizeOf } from "../shape.js";
 
@@ -36,7 +37,7 @@ export function array(values: ArrayInput | unknown, options: CreateOptions & { s
     if (axis === shape.length) {
       if (typeof v === "number") data[at++] = v;
       else if (typeof v === "boolean") data[at++] = v ? 1 : 0;
-      else throw new TypeError(`array: expected numbers or booleans, found ${typeof v} (${String(v)})`);
+      else throw new TypeError(`array: expected numbers or booleans, found ${typeof v} (${typeof v === "string" ? v : describeValue(v)})`);
       return;
     }
     if (!Array.isArray(v) || v.length !== shape[axis]) {

@@ -1,4 +1,4 @@
-import { ShapeError, checkArg } from "../errors.js";
+import { ShapeError, checkArg, checkNumberArg } from "../errors.js";
 import { kernels } from "../kernels/index.js";
 import type { BinaryOp, UnaryOp } from "../kernels/elementwise.js";
 import { NDArray, type Storage, allocate, resultDType } from "../ndarray.js";
@@ -39,18 +39,22 @@ export const logicalNot = (x: NDArray): NDArray => unary("logicalNot", x);
 
 /** x for x > 0, slope·x otherwise. */
 export function leakyRelu(x: NDArray, slope = 0.2): NDArray {
+  checkNumberArg("leakyRelu", "slope", slope);
   checkArg(Number.isFinite(slope), "leakyRelu", `slope must be finite, got ${slope}`);
   return unary("leakyRelu", x, slope);
 }
 
 /** x for x > 0, α·(eˣ − 1) otherwise. */
 export function elu(x: NDArray, alpha = 1): NDArray {
+  checkNumberArg("elu", "alpha", alpha);
   checkArg(Number.isFinite(alpha), "elu", `alpha must be finite, got ${alpha}`);
   return unary("elu", x, alpha);
 }
 
 /** Limits every element to [min, max]. */
 export function clip(x: NDArray, min: number, max: number): NDArray {
+  checkNumberArg("clip", "min", min);
+  checkNumberArg("clip", "max", max);
   checkArg(!(min > max) && !Number.isNaN(min) && !Number.isNaN(max), "clip", `min must be ≤ max, got min=${min}, max=${max}`);
   return unary("clip", x, min, max);
 }

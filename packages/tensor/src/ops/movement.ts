@@ -1,10 +1,12 @@
-import { ShapeError, checkArg, fmtShape } from "../errors.js";
+import { ShapeError, checkArg, checkArrayArg, fmtShape } from "../errors.js";
 import { NDArray, allocate } from "../ndarray.js";
-import { type Shape, normAxis, shapesEqual, sizeOf, stridesOf } from "../shape.js";
+import { describeValue } from "../options.js";
+import { type Shape, checkShape, normAxis, shapesEqual, sizeOf, stridesOf } from "../shape.js";
 import { broadcastStrides } from "./elementwise.js";
 
 /** A new shape for the same elements; one dimension may be −1 (inferred). A view when contiguous. */
 export function reshape(x: NDArray, shape: Shape): NDArray {
+  checkArrayArg("reshape", "shape", shape);
   const inferred = shape.filter((d) => d === -1).length;
   if (inferred > 1) throw new ShapeError("reshape", "only one dimension can be -1", [x.shape, shape]);
   if (shape.some((d) => !Number.isInteger(d) || d < -1)) throw new ShapeError("reshape", "dimensions must be integers ≥ -1", [shape]);
@@ -41,6 +43,7 @@ export function expandDims(x: NDArray, axis: number): NDArray {
 
 /** Removes size-1 axes (the given ones, or all). A view. */
 export function squeeze(x: NDArray, axis?: number | readonly number[]): NDArray {
+  if (axis !== undefined && typeof axis !== "number") checkArrayArg("squeeze", "axis", axis);
   const axes = axis === undefined ? x.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : (typeof axis === "number" ? [axis] : axis).map((a) => normAxis("squeeze", a, x.rank));
   for (const a of axes) if (x.shape[a] !== 1) throw new ShapeError("squeeze", `axis ${a} has size ${x.shape[a]}, not 1`, [x.shape]);
   const keep = (_: number, i: number) => !axes.includes(i);
@@ -49,6 +52,7 @@ export function squeeze(x: NDArray, axis?: number | readonly number[]): NDArray 
 
 /** Repeats size-1 axes (and adds leading ones) to reach `shape`, without copying (stride 0). */
 export function broadcastTo(x: NDArray, shape: Shape): NDArray {
+  checkShape("broadcastTo", shape);
   if (shapesEqual(x.shape, shape)) return x;
   const lead = shape.length - x.rank;
   if (lead < 0 || x.shape.some((d, i) => d !== 1 && d !== shape[i + lead])) throw new ShapeError("broadcastTo", "cannot broadcast", [x.shape, shape]);
@@ -157,13 +161,14 @@ export function split(x: NDArray, sections: number | readonly number[], axis = 0
   const a = normAxis("split", axis, x.rank);
   const d = x.shape[a]!;
   let sizes: number[];
+  if (typeof sections !== "number") checkArrayArg("split", "sections", sections);
   if (typeof sections === "number") {
     if (!Number.isInteger(sections) || sections <= 0 || d % sections !== 0) throw new ShapeError("split", `axis ${a} of size ${d} does not divide into ${sections} equal parts`, [x.shape]);
     sizes = new Array<number>(sections).fill(d / sections);
   } else {
     sizes = [...sections];
     if (sizes.some((s) => !Number.isInteger(s) || s < 0) || sizes.reduce((p, s) => p + s, 0) !== d) {
-      throw new ShapeError("split", `sizes [${sizes.join(",")}] do not add up to ${d} on axis ${a}`, [x.shape]);
+      throw new ShapeError("split", `sizes [${sizes.map(describeValue).join(",")}] do not add up to ${d} on axis ${a}`, [x.shape]);
     }
   }
   let at = 0;
