@@ -58,7 +58,7 @@ test("fuzz: layer constructors and forward with random options and inputs", () =
       if (y.requiresGrad) sum(y).backward();
       return [y, ...layer.parameters().flatMap((p) => (p.grad ? [p.grad] : []))];
     }, { watch: [x], state: () => layer.stateDict(), finite: input.tame && training === false && name !== "Dropout" });
-  }), runs(600));
+  }), runs(1200));
 });
 
 test("layer arguments of the wrong kind that used to escape the contract now get an error naming the layer", () => {

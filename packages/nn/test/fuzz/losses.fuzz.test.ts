@@ -104,7 +104,7 @@ function run(name: string, [n, c]: readonly [number, number], pred: TensorSpec, 
 }
 
 test("fuzz: every loss with random predictions, targets, masks and option bags", () => {
-  fc.assert(fc.property(caseArb, ([name, nc, pred, target, options]) => run(name, nc, pred, target, options)), runs(1000));
+  fc.assert(fc.property(caseArb, ([name, nc, pred, target, options]) => run(name, nc, pred, target, options)), runs(2000));
 });
 
 // Contract breaks in the losses, kept failing until the losses' option handling is fixed.

@@ -7,7 +7,7 @@
 import * as A from "@zerograd/autograd";
 import type { Tensor } from "@zerograd/autograd";
 import fc from "fast-check";
-import { test } from "vitest";
+import { expect, test } from "vitest";
 import { Tally, type TensorSpec, axisArb, expectContractError, junk, make, optionsArb, partnerShapeArb, probe, runs, shapeArb, tensorArb, tensorSpecArb } from "./harness.js";
 
 const tally = new Tally("autograd ops");
@@ -38,7 +38,7 @@ test("fuzz: unary elementwise ops", () => {
   const ops = [...UNARY_TOTAL, ...UNARY_PARTIAL];
   fc.assert(fc.property(fc.constantFrom(...ops), tensorArb(), (name, x) => {
     call(name, [x], (t) => (A[name] as (t: Tensor) => Tensor)(t), (UNARY_TOTAL as readonly string[]).includes(name));
-  }), runs(300));
+  }), runs(600));
 });
 
 test("fuzz: parametrised unary ops (leakyRelu, elu, clip)", () => {
@@ -47,7 +47,7 @@ test("fuzz: parametrised unary ops (leakyRelu, elu, clip)", () => {
     const finite = typeof p === "number" && Number.isFinite(p) && (name !== "clip" || (typeof q === "number" && Number.isFinite(q)));
     if (name === "clip") call(name, [x], (t) => A.clip(t, p as number, q as number), finite);
     else call(name, [x], (t) => A[name as "elu"](t, p as number), finite);
-  }), runs(150));
+  }), runs(300));
 });
 
 const BINARY_TOTAL = ["add", "sub", "mul", "maximum", "minimum"] as const;
@@ -59,7 +59,7 @@ test("fuzz: binary ops with broadcasting, and where", () => {
     const [x, y] = swap ? [b, a] : [a, b];
     if (name === "where") call("where", [x, y], (c, v) => A.where(A.gt(c, 0), v, c), true);
     else call(name, [x, y], (s, t) => A[name](s, t), (BINARY_TOTAL as readonly string[]).includes(name));
-  }), runs(300));
+  }), runs(600));
 });
 
 const REDUCTIONS = ["sum", "mean", "prod", "variance", "logSumExp", "max", "min", "argmax", "argmin"] as const;
@@ -71,14 +71,14 @@ test("fuzz: reductions with axes and keepDims", () => {
   fc.assert(fc.property(fc.constantFrom(...REDUCTIONS), caseArb, (name, [x, options]) => {
     const total = name !== "max" && name !== "min" && name !== "argmax" && name !== "argmin" && !x.shape.includes(0);
     call(name, [x], (t) => (A[name] as (t: Tensor, o: unknown) => Tensor)(t, options), total, REDUCTION_ALIASES[name]);
-  }), runs(400));
+  }), runs(800));
 });
 
 test("fuzz: softmax and logSoftmax over random axes", () => {
   const caseArb = tensorArb().chain((x) => fc.tuple(fc.constant(x), axisArb(x.shape.length)));
   fc.assert(fc.property(fc.constantFrom("softmax", "logSoftmax"), caseArb, (name, [x, axis]) => {
     call(name, [x], (t) => A[name as "softmax"](t, axis as number), true);
-  }), runs(200));
+  }), runs(400));
 });
 
 /** Movement ops with random (often wrong) shape arguments. */
@@ -111,7 +111,7 @@ test("fuzz: movement ops", () => {
   const caseArb = tensorArb().chain((x) => fc.tuple(fc.constant(x), partnerShapeArb(x.shape).chain(tensorSpecArb)));
   fc.assert(fc.property(fc.constantFrom(...Object.keys(MOVEMENT)), caseArb, movementArg, (name, [x, y], arg) => {
     call(name, [x, y], (t, u) => MOVEMENT[name]!(t, arg, u), true);
-  }), runs(400));
+  }), runs(800));
 });
 
 test("fuzz: matmul", () => {
@@ -122,7 +122,7 @@ test("fuzz: matmul", () => {
       .map(([batch, inner, cols, form]) => (form === 0 ? [inner] : [...batch, inner, cols]));
     return fc.tuple(tensorSpecArb(s), partner.chain(tensorSpecArb));
   });
-  fc.assert(fc.property(caseArb, ([a, b]) => call("matmul", [a, b], A.matmul, true)), runs(200));
+  fc.assert(fc.property(caseArb, ([a, b]) => call("matmul", [a, b], A.matmul, true)), runs(400));
 });
 
 const pairOpt = fc.oneof(fc.integer({ min: 0, max: 3 }), fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 3 })));
@@ -136,14 +136,22 @@ test("fuzz: conv2d", () => {
   const opts = optionsArb({ strides: pairOpt, padding: paddingOpt, dilations: pairOpt });
   fc.assert(fc.property(imageArb, filterArb, opts, (x, w, o) => {
     call("conv2d", [x, w], (s, t) => A.conv2d(s, t, o as never), true);
-  }), runs(200));
+  }), runs(400));
 });
 
 test("fuzz: maxPool2d and avgPool2d", () => {
   const opts = optionsArb({ poolSize: pairOpt, strides: pairOpt, padding: paddingOpt });
   fc.assert(fc.property(fc.constantFrom("maxPool2d", "avgPool2d"), imageArb, opts, (name, x, o) => {
     call(name, [x], (t) => A[name as "maxPool2d"](t, o as never), true);
-  }), runs(200));
+  }), runs(400));
+});
+
+test("the probe itself refuses what the contract forbids", () => {
+  const x = A.tensor([1, 2]);
+  expect(() => probe(tally, "f", () => { throw new Error("f: plain"); })).toThrow(/outside the contract/);
+  expect(() => probe(tally, "f", () => { throw new TypeError("g: other op"); })).toThrow(/does not name the op/);
+  expect(() => probe(tally, "f", () => { x.value.data[0] = 5; throw new RangeError("f: bad"); }, { watch: [x] })).toThrow(/changed after a throw/);
+  expect(() => probe(tally, "f", () => A.log(A.tensor([0])), { finite: true })).toThrow(/non-finite/);
 });
 
 test("arguments of the wrong kind that used to escape the contract now get an error naming the op", () => {

@@ -73,10 +73,10 @@ test("fuzz: decodeSafetensors on encoded, mutated and random bytes", () => {
     for (const [name, t] of Object.entries(tensors)) {
       expect(Object.hasOwn(decoded.tensors, name) && same(decoded.tensors[name]!.data, t.data)).toBe(true);
     }
-  }), runs(500));
+  }), runs(1000));
   fc.assert(fc.property(fc.oneof(fc.uint8Array({ maxLength: 64 }), junk), (bytes) => {
     probe(tally, "decodeSafetensors", () => N.decodeSafetensors(bytes as Uint8Array), allowed);
-  }), runs(100));
+  }), runs(200));
 });
 
 test("fuzz: loadWeights of mutated files loads or throws with the model unchanged", () => {
@@ -90,5 +90,5 @@ test("fuzz: loadWeights of mutated files loads or throws with the model unchange
       alsoAllowed: ["SafetensorsError", "StateDictError"],
       state: () => target.stateDict(),
     });
-  }), runs(300));
+  }), runs(600));
 });
