@@ -5,10 +5,17 @@
  */
 import * as zg from "@zerograd/autograd";
 import { Random } from "@zerograd/tensor";
+import { jaxArray, jit, np, readJax } from "./jax.js";
+import { cnnStepCase, maskedBceCase, mlpStepCase } from "./steps.js";
 import { readTf, tf } from "./tfjs.js";
 
-export type Library = "zerograd" | "tfjs-cpu" | "tfjs-wasm";
-export const LIBRARIES: readonly Library[] = ["zerograd", "tfjs-cpu", "tfjs-wasm"];
+/**
+ * The implementations: zerograd with the kernels it picks by default (WebAssembly SIMD in Node),
+ * zerograd with the plain-JS kernels forced, TensorFlow.js on its CPU and WebAssembly backends,
+ * and jax-js (jitted) on its WebAssembly device.
+ */
+export type Library = "zerograd" | "zerograd-js" | "tfjs-cpu" | "tfjs-wasm" | "jax-js";
+export const LIBRARIES: readonly Library[] = ["zerograd", "zerograd-js", "tfjs-cpu", "tfjs-wasm", "jax-js"];
 
 /** A prepared workload: `run` computes it once and returns every output read back to JavaScript. */
 export interface Runner {
@@ -26,30 +33,29 @@ export interface BenchCase {
   zerograd(): Runner;
   /** Builds the tfjs version on whichever tfjs backend is active. */
   tfjs(): Runner;
+  /** The jax-js version, where the case has one. */
+  jax?(): Runner;
+  /** Implementations that cannot run the case (e.g. tfjs-wasm has no conv filter gradient). */
+  skip?: Library[];
+  /** zerograd runs the case with this many threads (worker threads of @zerograd/tensor/node). */
+  threads?: number;
 }
 
 /** Seeded float32 data shared by every library. */
-interface Data {
+export interface Data {
   shape: number[];
   values: Float32Array;
 }
 
-function normal(shape: number[], seed: number, scale = 1): Data {
+export function normal(shape: number[], seed: number, scale = 1): Data {
   const rng = new Random(seed);
   const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
   for (let i = 0; i < values.length; i++) values[i] = scale * rng.normal();
   return { shape, values };
 }
 
-function oneHot(rows: number, classes: number, seed: number): Data {
-  const rng = new Random(seed);
-  const values = new Float32Array(rows * classes);
-  for (let r = 0; r < rows; r++) values[r * classes + Math.floor(rng.uniform(0, classes))] = 1;
-  return { shape: [rows, classes], values };
-}
-
-const toZg = (d: Data): zg.Tensor => zg.tensor(d.values, { shape: d.shape });
-const toTf = (d: Data): tf.Tensor => tf.tensor(d.values, d.shape, "float32");
+export const toZg = (d: Data): zg.Tensor => zg.tensor(d.values, { shape: d.shape });
+export const toTf = (d: Data): tf.Tensor => tf.tensor(d.values, d.shape, "float32");
 const fmt = (shape: readonly number[]): string => `[${shape.join(",")}]`;
 
 /** A case whose zerograd and tfjs versions are one function of the inputs each. */
@@ -81,10 +87,17 @@ function matmulCase(batch: number | null, m: number, k: number, n: number, seed:
   const lead = batch === null ? [] : [batch];
   const a = normal([...lead, m, k], seed), b = normal([...lead, k, n], seed + 1);
   const size = batch === null && m === k && k === n ? `${n}×${n}` : `${fmt(a.shape)} · ${fmt(b.shape)}`;
-  return simple("matmul", batch === null ? "matmul" : "batched matmul", [a, b], zg.matmul, (x, y) => tf.matMul(x, y), {
+  const c = simple("matmul", batch === null ? "matmul" : "batched matmul", [a, b], zg.matmul, (x, y) => tf.matMul(x, y), {
     size,
     flops: 2 * (batch ?? 1) * m * k * n,
   });
+  if (m * k * n >= 1024 ** 3) c.skip = ["tfjs-cpu"]; // seconds per call: it would take a minute of the run
+  c.jax = () => {
+    const [x, y] = [jaxArray(a.values, a.shape), jaxArray(b.values, b.shape)];
+    const f = jit((p: np.Array, q: np.Array) => np.matmul(p, q));
+    return { run: () => readJax([f(x.ref, y.ref)]), dispose: () => { x.dispose(); y.dispose(); f.dispose(); } };
+  };
+  return c;
 }
 
 /** conv2d, NHWC input and [kh, kw, cin, cout] filter in both libraries, stride 1, 'same' padding. */
@@ -101,80 +114,28 @@ function conv2dCase(input: number[], filter: number[], seed: number): BenchCase 
   );
 }
 
-/**
- * One training step of a two-layer perceptron: logits = relu(x·W1 + b1)·W2 + b2, loss = mean
- * softmax cross-entropy against one-hot labels, then the loss and its gradient for every
- * parameter. Both libraries compute the same formula, −mean(Σ y ⊙ logSoftmax(logits)).
- */
-function mlpStepCase(batch: number, inputs: number, hidden: number, classes: number, seed: number): BenchCase {
-  const x = normal([batch, inputs], seed), y = oneHot(batch, classes, seed + 1);
-  const params = [
-    normal([inputs, hidden], seed + 2, Math.sqrt(2 / inputs)),
-    normal([hidden], seed + 3, 0.1),
-    normal([hidden, classes], seed + 4, Math.sqrt(2 / hidden)),
-    normal([classes], seed + 5, 0.1),
-  ];
-  const flops = 3 * 2 * batch * (inputs * hidden + hidden * classes); // forward matmuls + two per backward
-  return {
-    suite: "train-step",
-    op: "MLP step (fwd+bwd)",
-    size: `${inputs}→${hidden}→${classes}, batch ${batch}`,
-    flops,
-    zerograd() {
-      const xs = toZg(x), ys = toZg(y);
-      const ps = params.map(toZg);
-      const loss = (w1: zg.Tensor, b1: zg.Tensor, w2: zg.Tensor, b2: zg.Tensor): zg.Tensor => {
-        const h = zg.relu(zg.add(zg.matmul(xs, w1), b1));
-        const logits = zg.add(zg.matmul(h, w2), b2);
-        return zg.neg(zg.mean(zg.sum(zg.mul(ys, zg.logSoftmax(logits, -1)), { axis: -1 })));
-      };
-      const step = zg.valueAndGrad(loss, [0, 1, 2, 3]);
-      return {
-        run() {
-          const [value, grads] = step(ps[0]!, ps[1]!, ps[2]!, ps[3]!);
-          return [value.data, ...grads.map((g) => g.data)];
-        },
-        dispose() {},
-      };
-    },
-    tfjs() {
-      const xs = toTf(x), ys = toTf(y);
-      const vars = params.map((p) => tf.variable(toTf(p)));
-      const [w1, b1, w2, b2] = vars as [tf.Variable, tf.Variable, tf.Variable, tf.Variable];
-      const loss = (): tf.Scalar => {
-        const h = tf.relu(tf.add(tf.matMul(xs, w1), b1));
-        const logits = tf.add(tf.matMul(h, w2), b2);
-        return tf.neg(tf.mean(tf.sum(tf.mul(ys, tf.logSoftmax(logits, -1)), -1))) as tf.Scalar;
-      };
-      return {
-        run: () =>
-          readTf(() => {
-            const { value, grads } = tf.variableGrads(loss, vars);
-            return [value, ...vars.map((v) => grads[v.name]!)];
-          }),
-        dispose: () => tf.dispose([xs, ys, ...vars]),
-      };
-    },
-  };
-}
-
 export interface CaseSizes {
   matmul: number[];
   batched: [number, number];
   elementwise: [number, number];
   softmax: [number, number];
   conv: { input: number[]; filter: number[] };
-  mlp: { batch: number; inputs: number; hidden: number; classes: number };
+  /** The MLP's layer widths and the batch sizes of its step. */
+  mlp: { sizes: [number, number, number, number]; batches: number[] };
+  cnnBatch: number;
+  bce: [number, number];
 }
 
-/** The full benchmark: sizes that take a few minutes in all on 2 cores. */
+/** The full benchmark: the workloads of the speed targets, a few minutes in all on 2 cores. */
 export const FULL_SIZES: CaseSizes = {
-  matmul: [64, 128, 256, 512],
+  matmul: [64, 128, 256, 512, 1024],
   batched: [32, 128],
   elementwise: [1000, 1000],
   softmax: [1000, 1000],
   conv: { input: [8, 28, 28, 16], filter: [3, 3, 16, 32] },
-  mlp: { batch: 128, inputs: 64, hidden: 128, classes: 10 },
+  mlp: { sizes: [784, 256, 128, 10], batches: [16, 128, 512] },
+  cnnBatch: 32,
+  bce: [4096, 64],
 };
 
 /** Tiny sizes for the smoke test: every code path, in a moment. */
@@ -184,8 +145,16 @@ export const QUICK_SIZES: CaseSizes = {
   elementwise: [7, 33],
   softmax: [5, 11],
   conv: { input: [2, 6, 5, 3], filter: [3, 3, 3, 4] },
-  mlp: { batch: 9, inputs: 6, hidden: 7, classes: 4 },
+  mlp: { sizes: [6, 7, 5, 4], batches: [9] },
+  cnnBatch: 2,
+  bce: [9, 7],
 };
+
+/** zerograd's matmul with worker threads, beside its one-thread row of the same size. */
+function threadedMatmulCase(n: number, threads: number, seed: number): BenchCase {
+  const c = matmulCase(null, n, n, n, seed);
+  return { ...c, op: `matmul, ${threads} threads`, threads, skip: LIBRARIES.filter((l) => l !== "zerograd") };
+}
 
 export function buildCases(sizes: CaseSizes): BenchCase[] {
   const [rows, cols] = sizes.elementwise;
@@ -193,17 +162,18 @@ export function buildCases(sizes: CaseSizes): BenchCase[] {
   const [bs, bn] = sizes.batched;
   return [
     ...sizes.matmul.map((n, i) => matmulCase(null, n, n, n, 100 + 2 * i)),
+    ...sizes.matmul.slice(-2).map((n) => threadedMatmulCase(n, 2, 100 + 2 * sizes.matmul.indexOf(n))),
     matmulCase(bs, bn, bn, bn, 200),
     simple("elementwise", "add (broadcast row)", [x, row], zg.add, (a, b) => tf.add(a, b)),
     simple("elementwise", "mul", [x, other], zg.mul, (a, b) => tf.mul(a, b)),
     simple("elementwise", "exp", [x], zg.exp, (a) => tf.exp(a)),
-    simple("elementwise", "sigmoid", [x], zg.sigmoid, (a) => tf.sigmoid(a)),
     simple("elementwise", "relu", [x], zg.relu, (a) => tf.relu(a)),
-    simple("reduction", "sum axis 0", [x], (a) => zg.sum(a, { axis: 0 }), (a) => tf.sum(a, 0)),
     simple("reduction", "sum axis -1", [x], (a) => zg.sum(a, { axis: -1 }), (a) => tf.sum(a, -1)),
     simple("softmax", "softmax axis -1", [normal(sizes.softmax, 14, 3)], (a) => zg.softmax(a, -1), (a) => tf.softmax(a, -1)),
     conv2dCase(sizes.conv.input, sizes.conv.filter, 300),
-    mlpStepCase(sizes.mlp.batch, sizes.mlp.inputs, sizes.mlp.hidden, sizes.mlp.classes, 400),
+    ...sizes.mlp.batches.map((batch, i) => mlpStepCase(batch, sizes.mlp.sizes, 400 + 10 * i)),
+    cnnStepCase(sizes.cnnBatch, 500),
+    maskedBceCase(sizes.bce[0], sizes.bce[1], 600),
   ];
 }
 

@@ -14,6 +14,8 @@ export interface Machine {
   os: string;
   date: string;
   tinybench: string;
+  /** 1-, 5- and 15-minute load averages when the run ended (above the core count: a shared, busy machine). */
+  loadAverage: number[];
 }
 
 function cpuInfo(): { model: string; flags: string[] } {
@@ -45,6 +47,7 @@ export function describeMachine(): Machine {
     os: `${os.type()} ${os.release()} (${os.platform()}-${os.arch()})`,
     date: new Date().toISOString(),
     tinybench: packageVersion("tinybench"),
+    loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
   };
 }
 
@@ -56,6 +59,7 @@ export function machineMarkdown(m: Machine, tfjs: TfjsInfo): string {
     `- Runtime: Node ${m.node} (V8 ${m.v8})`,
     `- OS: ${m.os}`,
     `- Date: ${m.date}`,
+    `- Load average (1, 5, 15 min) at the end of the run: ${m.loadAverage.join(", ")} on ${m.cores} cores`,
     `- Peers: @tensorflow/tfjs-core ${tfjs.core}, tfjs-backend-cpu ${tfjs.cpu}, tfjs-backend-wasm ${tfjs.wasm} ` +
       `(SIMD ${tfjs.wasmSimd ? "on" : "off"}, threads ${tfjs.wasmThreads ? "on" : "off"})`,
     `- Harness: tinybench ${m.tinybench}`,

@@ -4,6 +4,9 @@
  */
 import { Bench } from "tinybench";
 import { type BenchCase, LIBRARIES, type Library, type Runner } from "./cases.js";
+import { useKernels } from "@zerograd/tensor";
+import { disableThreads, enableThreads } from "@zerograd/tensor/node";
+import { initJax } from "./jax.js";
 import { useBackend } from "./tfjs.js";
 
 export interface Timing {
@@ -14,7 +17,7 @@ export interface Timing {
   warmupIterations: number;
 }
 
-export const FULL_TIMING: Timing = { time: 1000, iterations: 10, warmupTime: 200, warmupIterations: 3 };
+export const FULL_TIMING: Timing = { time: 700, iterations: 5, warmupTime: 150, warmupIterations: 2 };
 export const QUICK_TIMING: Timing = { time: 20, iterations: 3, warmupTime: 5, warmupIterations: 1 };
 
 export interface Row {
@@ -26,6 +29,10 @@ export interface Row {
   mean: number;
   /** Relative margin of error of the mean, percent (95%). */
   rme: number;
+  /** Median, fastest and slowest call, milliseconds. */
+  median: number;
+  min: number;
+  max: number;
   samples: number;
   /** Calls per second (1000 / mean). */
   opsPerSec: number;
@@ -59,20 +66,45 @@ export function maxRelativeDifference(actual: readonly ArrayLike<number>[], refe
   return worst;
 }
 
-/** Builds the runner of `library` for a case, switching the tfjs backend first. */
+/** Whether `library` has a version of the case. */
+export function runs(c: BenchCase, library: Library): boolean {
+  return !c.skip?.includes(library) && (library !== "jax-js" || c.jax !== undefined);
+}
+
+/**
+ * Builds the runner of `library` for a case: zerograd with its default kernels or with the JS
+ * kernels forced (restored by dispose), tfjs after switching its backend, or jax-js.
+ */
 export async function prepare(c: BenchCase, library: Library): Promise<Runner> {
-  if (library === "zerograd") return c.zerograd();
+  if (library === "zerograd" || library === "zerograd-js") {
+    const previous = useKernels(library === "zerograd-js" ? "js" : "auto");
+    if (c.threads) await enableThreads(c.threads - 1);
+    const runner = c.zerograd();
+    return {
+      run: runner.run,
+      dispose() {
+        runner.dispose();
+        useKernels(previous);
+        if (c.threads) void disableThreads();
+      },
+    };
+  }
+  if (library === "jax-js") {
+    await initJax();
+    return c.jax!();
+  }
   await useBackend(library === "tfjs-cpu" ? "cpu" : "wasm");
   return c.tfjs();
 }
 
-async function time(name: string, fn: () => unknown, timing: Timing): Promise<{ mean: number; rme: number; samples: number }> {
+async function time(name: string, fn: () => unknown, timing: Timing): Promise<{ mean: number; rme: number; samples: number; median: number; min: number; max: number }> {
   const bench = new Bench({ ...timing, throws: true });
   bench.add(name, fn);
   const [task] = await bench.run();
   const result = task!.result;
   if (result.state !== "completed") throw new Error(`benchmark ${name}: ${result.state === "errored" ? result.error.message : result.state}`);
-  return { mean: result.latency.mean, rme: result.latency.rme, samples: result.latency.samplesCount };
+  const l = result.latency;
+  return { mean: l.mean, rme: l.rme, samples: l.samplesCount, median: l.p50 ?? l.mean, min: l.min, max: l.max };
 }
 
 /**
@@ -83,7 +115,7 @@ export async function measure(cases: readonly BenchCase[], timing: Timing, onRow
   const rows: Row[] = [];
   for (const c of cases) {
     let reference: ArrayLike<number>[] | null = null;
-    for (const library of LIBRARIES) {
+    for (const library of LIBRARIES.filter((l) => runs(c, l))) {
       const runner = await prepare(c, library);
       try {
         const outputs = runner.run();

@@ -63,7 +63,7 @@ export function bySuite(rows: readonly Row[]): Map<string, Row[]> {
  * the peer's (above 1: the peer is faster).
  */
 export function summary(rows: readonly Row[]): string {
-  const peers: Library[] = ["tfjs-cpu", "tfjs-wasm"];
+  const peers: Library[] = ["zerograd-js", "tfjs-cpu", "tfjs-wasm", "jax-js"];
   const header = `| suite | ${peers.map((p) => `${p} vs zerograd`).join(" | ")} |`;
   const lines = [header, `| --- | ${peers.map(() => "---:").join(" | ")} |`];
   for (const [suite, group] of bySuite(rows)) {
@@ -84,6 +84,8 @@ export function summary(rows: readonly Row[]): string {
 export interface ReportContext {
   machine: string;
   settings: string;
+  /** Markdown tables of ratios, placed before the detailed tables. */
+  ratios?: string;
 }
 
 export function report(rows: readonly Row[], ctx: ReportContext): string {
@@ -96,11 +98,13 @@ export function report(rows: readonly Row[], ctx: ReportContext): string {
     "",
     "## Method",
     "",
-    "- One Node process, one thread each: zerograd (float32, plain-JS kernels), TensorFlow.js on its CPU backend (JavaScript) and on its WebAssembly backend (XNNPACK; tfjs runs it without threads under Node).",
+    "- One Node process, one thread each, interleaved case by case: zerograd (float32) with the kernels it picks by default (WebAssembly SIMD here) and with the plain-JS kernels forced (`zerograd-js`, what QuickJS runs), TensorFlow.js on its CPU backend (JavaScript) and on its WebAssembly backend (XNNPACK; tfjs runs it without threads under Node), and jax-js on its WebAssembly device with `jit` (where the case has a jax-js version).",
+    "- The machine is shared and noisy: compare ratios within one run, not absolute times across runs.",
     "- Every library gets the same seeded float32 inputs. Each timed call computes the whole result and hands it back as JavaScript typed arrays: tfjs results are read with `dataSync()` inside the timed function and every intermediate tensor is disposed by `tf.tidy`; zerograd's results are already `Float32Array`s.",
     "- `max rel Δ` = max |output − zerograd's output| / max(1, max |zerograd's output|) over every output of the timed function (for the training step: the loss and all four gradients). It shows that the libraries computed the same thing.",
     "- `vs zerograd` compares mean times on the same case; GFLOP/s counts a multiply and an add as two operations (training step: the forward matmuls plus the two matmuls per layer of the backward pass).",
     "",
+    ...(ctx.ratios ? [ctx.ratios, ""] : []),
     "## Summary (geometric mean over each suite's cases)",
     "",
     summary(rows),

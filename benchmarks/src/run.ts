@@ -1,7 +1,8 @@
 /**
- * zerograd against TensorFlow.js (CPU and WebAssembly backends), in one process.
+ * zerograd (default kernels and plain-JS kernels forced) against TensorFlow.js (CPU and WebAssembly
+ * backends) and jax-js (WebAssembly, jitted), interleaved in one process.
  *
- *   pnpm bench                      every suite at full size; writes benchmarks/results/latest.md
+ *   pnpm bench                      every suite at full size; writes benchmarks/results/latest.md and latest.json
  *   pnpm bench --quick              tiny sizes and a few iterations (a smoke test)
  *   pnpm bench --filter matmul      only cases whose suite or op contains "matmul"
  *   pnpm bench --out FILE           write the report to FILE (quick and filtered runs write nothing by default)
@@ -15,6 +16,8 @@ import { FULL_SIZES, QUICK_SIZES, buildCases, filterCases } from "./cases.js";
 import { describeMachine, machineMarkdown } from "./machine.js";
 import { FULL_TIMING, QUICK_TIMING, measure } from "./measure.js";
 import { fmtNumber, report } from "./report.js";
+import { wasmKernelInfo } from "@zerograd/tensor";
+import { ratioTable, resultRows, targetTable } from "./results.js";
 import { initTfjs } from "./tfjs.js";
 
 interface Args {
@@ -57,19 +60,25 @@ async function main(): Promise<void> {
     process.stderr.write(`${r.suite.padEnd(12)} ${r.op} ${r.size} ${r.library}: ${fmtNumber(r.mean)} ms ±${r.rme.toFixed(1)}%${flops}\n`);
   });
   const seconds = (performance.now() - started) / 1000;
-  const settings = [
+  const settings: string[] = [
     `Run: ${args.quick ? "quick (tiny sizes)" : "full"}${args.filter ? `, filter '${args.filter}'` : ""}; ` +
       `tinybench time ${timing.time} ms and at least ${timing.iterations} samples per task, ` +
-      `warm-up ${timing.warmupTime} ms / ${timing.warmupIterations} calls; ${cases.length} cases × 3 libraries in ${seconds.toFixed(0)} s.`,
-  ].join("\n");
-  const text = report(rows, { machine: machineMarkdown(describeMachine(), tfjs), settings });
+      `warm-up ${timing.warmupTime} ms / ${timing.warmupIterations} calls; ${cases.length} cases, ${rows.length} rows in ${seconds.toFixed(0)} s.`,
+  ];
+  const machine = describeMachine();
+  const wasm = wasmKernelInfo();
+  if (wasm) settings.push(`zerograd's WebAssembly kernels: start-up (decode, compile, instantiate) ${wasm.startupMs.toFixed(1)} ms; memory ${(wasm.memoryBytes / 2 ** 20).toFixed(0)} MiB.`);
+  const ratios = ["## Targets (ratios of medians: the peer's time ÷ zerograd's)", "", targetTable(rows), "", "## Every workload (the peer's median time ÷ zerograd's; above 1: zerograd faster)", "", ratioTable(rows)].join("\n");
+  const text = report(rows, { machine: machineMarkdown(machine, tfjs), settings: settings.join("\n\n"), ratios });
   process.stdout.write(text);
   const defaultOut = args.quick || args.filter ? undefined : fileURLToPath(new URL("../results/latest.md", import.meta.url));
   const out = args.out ?? defaultOut;
   if (out) {
     mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
     writeFileSync(out, text);
-    process.stderr.write(`wrote ${path.relative(process.cwd(), path.resolve(out))}\n`);
+    const json = out.replace(/\.md$/, "") + ".json";
+    writeFileSync(json, JSON.stringify({ machine: { ...machine, peers: tfjs }, rows: resultRows(rows) }, null, 1) + "\n");
+    process.stderr.write(`wrote ${path.relative(process.cwd(), path.resolve(out))} and ${path.relative(process.cwd(), path.resolve(json))}\n`);
   }
   const disagreeing = rows.filter((r) => !(r.maxRelDiff <= 1e-3));
   if (disagreeing.length) {

@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, test } from "vitest";
 import { LIBRARIES, QUICK_SIZES, buildCases, filterCases } from "../src/cases.js";
-import { maxRelativeDifference, measure, prepare } from "../src/measure.js";
+import { maxRelativeDifference, measure, prepare, runs } from "../src/measure.js";
 import { report, suiteTable } from "../src/report.js";
 import { initTfjs } from "../src/tfjs.js";
 
@@ -36,14 +36,16 @@ describe("maxRelativeDifference", () => {
   });
 });
 
-describe("zerograd and TensorFlow.js compute the same results", () => {
+const SUITES = ["matmul", "elementwise", "reduction", "softmax", "conv2d", "train-step", "loss"];
+
+describe("every implementation computes the same results", () => {
   test("the quick suite covers every suite", () => {
-    expect(new Set(cases.map((c) => c.suite))).toEqual(new Set(["matmul", "elementwise", "reduction", "softmax", "conv2d", "train-step"]));
+    expect(new Set(cases.map((c) => c.suite))).toEqual(new Set(SUITES));
   });
 
   test.each(cases.map((c) => [`${c.op} ${c.size}`, c] as const))("%s", async (_name, c) => {
     const outputs = new Map<string, ArrayLike<number>[]>();
-    for (const library of LIBRARIES) {
+    for (const library of LIBRARIES.filter((l) => runs(c, l))) {
       const runner = await prepare(c, library);
       try {
         outputs.set(library, runner.run());
@@ -57,24 +59,25 @@ describe("zerograd and TensorFlow.js compute the same results", () => {
       expect(out.length).toBeGreaterThan(0);
       expect(Array.from(out).every(Number.isFinite)).toBe(true);
     }
-    expect(maxRelativeDifference(outputs.get("tfjs-cpu")!, zg)).toBeLessThanOrEqual(TOLERANCE);
-    expect(maxRelativeDifference(outputs.get("tfjs-wasm")!, zg)).toBeLessThanOrEqual(TOLERANCE);
-    expect(maxRelativeDifference(outputs.get("tfjs-wasm")!, outputs.get("tfjs-cpu")!)).toBeLessThanOrEqual(TOLERANCE);
+    expect(outputs.size).toBeGreaterThanOrEqual(c.threads ? 1 : 3); // the threaded rows are zerograd only
+    for (const [library, out] of outputs) expect([library, maxRelativeDifference(out, zg)]).toEqual([library, expect.toSatisfy((d: number) => d <= TOLERANCE)]);
   });
 
   test("the training step returns the loss and one gradient per parameter, shaped like it", async () => {
     const [mlp] = filterCases(cases, "MLP");
     const runner = await prepare(mlp!, "zerograd");
-    const { batch, inputs, hidden, classes } = QUICK_SIZES.mlp;
-    expect(runner.run().map((o) => o.length)).toEqual([1, inputs * hidden, hidden, hidden * classes, classes]);
-    expect(batch).toBeGreaterThan(1);
+    const [i0, h1, h2, c] = QUICK_SIZES.mlp.sizes;
+    const paramSizes = [i0 * h1, h1, h1 * h2, h2, h2 * c, c];
+    // the loss, a gradient per parameter, then the parameters after the Adam update
+    expect(runner.run().map((o) => o.length)).toEqual([1, ...paramSizes, ...paramSizes]);
+    runner.dispose();
   });
 });
 
 describe("the quick benchmark", () => {
   test("times every case on every library and reports them", async () => {
     const rows = await measure(cases, { time: 1, iterations: 2, warmupTime: 0, warmupIterations: 1 });
-    expect(rows).toHaveLength(cases.length * LIBRARIES.length);
+    expect(rows).toHaveLength(cases.reduce((n, c) => n + LIBRARIES.filter((l) => runs(c, l)).length, 0));
     for (const r of rows) {
       expect(r.mean).toBeGreaterThan(0);
       expect(Number.isFinite(r.mean)).toBe(true);
@@ -83,7 +86,7 @@ describe("the quick benchmark", () => {
       if (r.suite === "matmul" || r.suite === "conv2d") expect(r.gflops).toBeGreaterThan(0);
     }
     const text = report(rows, { machine: "- CPU: test", settings: "quick" });
-    for (const suite of ["matmul", "elementwise", "reduction", "softmax", "conv2d", "train-step"]) expect(text).toContain(`## ${suite}`);
+    for (const suite of SUITES) expect(text).toContain(`## ${suite}`);
     // one header, one rule and one line per row
     const matmulRows = rows.filter((r) => r.suite === "matmul");
     expect(suiteTable(matmulRows).split("\n")).toHaveLength(2 + matmulRows.length);

@@ -34,7 +34,9 @@ async function bundle(): Promise<string> {
   return result.outputFiles[0]!.text;
 }
 
-async function runInQuickJS(code: string, steps: number): Promise<{ losses: number[]; predictions: number[] }> {
+type Outcome = ReturnType<typeof run>;
+
+async function runInQuickJS(code: string, steps: number): Promise<Outcome> {
   // The package's type declarations read as CommonJS under NodeNext; at run time the ESM default is the variant.
   const QuickJS = await newQuickJSWASMModuleFromVariant(variantModule as unknown as QuickJSSyncVariant);
   const runtime = QuickJS.newRuntime();
@@ -58,7 +60,7 @@ async function runInQuickJS(code: string, steps: number): Promise<{ losses: numb
 const CHROMIUM = "/usr/bin/chromium";
 
 /** Serves the bundle and a page that runs it on 127.0.0.1, opens the page headless, returns what it computed. */
-async function runInChromium(code: string, steps: number): Promise<{ losses: number[]; predictions: number[] }> {
+async function runInChromium(code: string, steps: number): Promise<Outcome> {
   const page = `<!DOCTYPE html><script type="module">
 try { const { run } = await import("./program.js"); window.result = run(${steps}); } catch (e) { window.failed = String(e); }
 </script>`;
@@ -74,9 +76,9 @@ try { const { run } = await import("./program.js"); window.result = run(${steps}
   try {
     const tab = await browser.newPage();
     await tab.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
-    type Outcome = { result?: { losses: number[]; predictions: number[] }; failed?: string };
-    await tab.waitForFunction(() => (window as unknown as Outcome).result !== undefined || (window as unknown as Outcome).failed !== undefined, undefined, { timeout: 60_000 });
-    const outcome = await tab.evaluate(() => ({ result: (window as unknown as Outcome).result, failed: (window as unknown as Outcome).failed }));
+    type Page = { result?: Outcome; failed?: string };
+    await tab.waitForFunction(() => (window as unknown as Page).result !== undefined || (window as unknown as Page).failed !== undefined, undefined, { timeout: 60_000 });
+    const outcome = await tab.evaluate(() => ({ result: (window as unknown as Page).result, failed: (window as unknown as Page).failed }));
     if (outcome.failed !== undefined || !outcome.result) throw new Error(`Chromium: ${outcome.failed}`);
     return outcome.result;
   } finally {
@@ -99,6 +101,8 @@ describe("portability", () => {
     expect(inQuickJS.losses).toHaveLength(steps);
     for (let i = 0; i < steps; i++) expect(inQuickJS.losses[i]).toBeCloseTo(inNode.losses[i]!, 4);
     // Both learned XOR: outputs on the correct side of 0.5, and the loss fell by an order of magnitude.
+    expect(inQuickJS.kernels).toBe("js"); // no WebAssembly in QuickJS
+    for (let i = 0; i < inNode.product.length; i++) expect(inQuickJS.product[i]).toBeCloseTo(inNode.product[i]!, 4);
     for (const r of [inNode, inQuickJS]) {
       expect(r.predictions.map((p) => (p > 0.5 ? 1 : 0))).toEqual([0, 1, 1, 0]);
       expect(r.losses[steps - 1]!).toBeLessThan(r.losses[0]! / 10);
@@ -114,5 +118,7 @@ describe("portability", () => {
     expect(inBrowser.losses).toHaveLength(steps);
     for (let i = 0; i < steps; i++) expect(inBrowser.losses[i]).toBeCloseTo(inNode.losses[i]!, 4);
     expect(inBrowser.predictions.map((p) => (p > 0.5 ? 1 : 0))).toEqual([0, 1, 1, 0]);
+    expect(inBrowser.kernels).toBe("wasm"); // Chromium has WebAssembly SIMD: the product ran on it
+    for (let i = 0; i < inNode.product.length; i++) expect(inBrowser.product[i]).toBeCloseTo(inNode.product[i]!, 4);
   }, 120_000);
 });

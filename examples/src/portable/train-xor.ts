@@ -3,10 +3,10 @@
  * plain SGD. It is bundled and run unchanged in Node, QuickJS (no JIT, no WebAssembly) and a
  * browser by the portability tests, which compare the loss curves.
  */
-import { Random } from "@zerograd/tensor";
+import { Random, kernels } from "@zerograd/tensor";
 import { add, matmul, mean, mul, noGrad, randn, sigmoid, square, sub, tanh, tensor, zeros } from "@zerograd/autograd";
 
-export function run(steps = 200): { losses: number[]; predictions: number[] } {
+export function run(steps = 200): { losses: number[]; predictions: number[]; kernels: string; product: number[] } {
   const rng = new Random(3);
   const w1 = randn([2, 8], { seed: rng, requiresGrad: true });
   const b1 = zeros([8], { requiresGrad: true });
@@ -24,5 +24,7 @@ export function run(steps = 200): { losses: number[]; predictions: number[] } {
     noGrad(() => params.forEach((p) => p.value.data.set(sub(p, mul(p.grad!, 2)).data)));
     losses.push(loss.item());
   }
-  return { losses, predictions: Array.from(noGrad(forward).data) };
+  // A product large enough for the WebAssembly kernels where the runtime selects them.
+  const product = matmul(randn([48, 40], { seed: rng }), randn([40, 36], { seed: rng }));
+  return { losses, predictions: Array.from(noGrad(forward).data), kernels: kernels().name, product: Array.from(product.data.subarray(0, 64)) };
 }

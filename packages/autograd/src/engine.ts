@@ -1,5 +1,6 @@
 import { NDArray, ShapeError, fmtShape, ones, shapesEqual, zeros } from "@zerograd/tensor";
 import { withGradMode } from "./mode.js";
+import { anomalyEnabled, checkedVjp } from "./anomaly.js";
 import { add } from "./ops/binary.js";
 import { sumToShape } from "./ops/movement.js";
 import { Tensor } from "./tensor.js";
@@ -67,7 +68,8 @@ function sweep(root: Tensor, options: BackwardOptions, sink: (t: Tensor, g: Tens
       const node = t.node;
       if (!node) continue;
       const needs = node.inputs.map((x) => x.requiresGrad);
-      const inputGrads = node.op.vjp(g, { inputs: node.inputs, out: t, attrs: node.attrs, saved: node.saved, needs });
+      const vjp = () => node.op.vjp(g, { inputs: node.inputs, out: t, attrs: node.attrs, saved: node.saved, needs });
+      const inputGrads = anomalyEnabled ? checkedVjp(node.op.name, node.site, g.value, node.inputs.map((x) => x.value), t.value, vjp) : vjp();
       if (inputGrads.length !== node.inputs.length) throw new Error(`internal: ${node.op.name} vjp returned ${inputGrads.length} gradients for ${node.inputs.length} inputs`);
       node.inputs.forEach((x, k) => {
         const gk = inputGrads[k];

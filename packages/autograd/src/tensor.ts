@@ -1,5 +1,6 @@
 import { type DType, NDArray, type NestedArray, type Shape, type Storage } from "@zerograd/tensor";
 import { isGradEnabled } from "./mode.js";
+import { anomalyEnabled, checkForward } from "./anomaly.js";
 import { type BackwardOptions, backward } from "./engine.js";
 import * as B from "./ops/binary.js";
 import * as U from "./ops/unary.js";
@@ -16,6 +17,8 @@ export interface Node {
   /** Whatever the forward pass kept for the vjp; dropped once the vjp has run (unless retainGraph). */
   saved: unknown;
   freed: boolean;
+  /** Where the op was created (recorded only in anomaly mode, for its error messages). */
+  readonly site?: string;
 }
 
 /** Everything a vjp may read. `needs[i]` tells whether input i wants a gradient. */
@@ -37,6 +40,24 @@ export interface OpDef<A = undefined, S = undefined> {
   readonly name: string;
   forward(inputs: NDArray[], attrs: A): NDArray | { out: NDArray; saved: S };
   vjp(g: Tensor, ctx: VjpContext<A, S>): (Tensor | null)[];
+}
+
+/** An op record before it is named: the key it has in its table becomes its name. */
+export type OpRule<A = undefined, S = undefined> = Omit<OpDef<A, S>, "name">;
+
+/**
+ * Builds an op table from rules keyed by name: `make(name, rule)` gives each op's record and the
+ * key becomes its name. Given the key union K explicitly, a name of K without a rule (or a rule
+ * for a name outside K) is a compile error.
+ */
+export function opTable<K extends string, R, D extends OpRule<any, any>>(rules: { [P in K]: R }, make: (name: K, rule: R) => D): { [P in K]: D & { readonly name: P } } {
+  const entries = Object.entries(rules).map(([name, rule]) => [name, { name, ...make(name as K, rule as R) }]);
+  return Object.fromEntries(entries) as { [P in K]: D & { readonly name: P } };
+}
+
+/** An op table whose records are written out in full (forward and vjp side by side). */
+export function named<K extends string, D extends OpRule<any, any>>(rules: { [P in K]: D }): { [P in K]: D & { readonly name: P } } {
+  return opTable(rules, (_, rule: D) => rule);
 }
 
 let nextId = 0;
@@ -136,6 +157,7 @@ export function asTensor(x: Tensor | NDArray): Tensor {
 export function apply<A, S>(op: OpDef<A, S>, inputs: Tensor[], attrs: A): Tensor {
   const result = op.forward(inputs.map((t) => t.value), attrs);
   const [out, saved] = result instanceof NDArray ? [result, undefined] : [result.out, result.saved];
+  const site = anomalyEnabled ? checkForward(op.name, inputs.map((t) => t.value), out) : undefined;
   if (!isGradEnabled() || !inputs.some((t) => t.requiresGrad)) return new Tensor(out);
-  return new Tensor(out, true, { op, inputs, attrs, saved, freed: false });
+  return new Tensor(out, true, { op, inputs, attrs, saved, freed: false, site });
 }

@@ -136,3 +136,40 @@ describe("reduction properties", () => {
     );
   });
 });
+
+describe("prod: second derivatives where the input holds zeros", () => {
+  /** The exact first derivative of Π x, in plain float64: Dᵢ = Π_{j≠i} xⱼ. */
+  const exactGrad = (x: number[]) => x.map((_, i) => x.reduce((p, v, j) => (j === i ? p : p * v), 1));
+
+  /** H[i][k] by central differences of the exact first derivative (exact here: D is linear in each xₖ). */
+  function numericHessian(x: number[], eps = 1e-4): number[][] {
+    return x.map((_, i) => x.map((_, k) => {
+      const plus = [...x], minus = [...x];
+      plus[k]! += eps;
+      minus[k]! -= eps;
+      return (exactGrad(plus)[i]! - exactGrad(minus)[i]!) / (2 * eps);
+    }));
+  }
+
+  test.each([
+    ["no zero", [2, -3, 0.5, 4]],
+    ["one zero", [2, 0, 3, -1.5]],
+    ["two zeros in a row", [0, 0, 3, 2]],
+    ["two zeros apart", [0, 5, 0, 2]],
+  ])("%s: grad-of-grad equals finite differences of the exact gradient", (_, values) => {
+    const x = t64(values);
+    expect(d((v) => A.prod(v))(x)).toBeAllclose(exactGrad(values), { atol: 1e-12 });
+    // Row i of the Hessian is the gradient of the i-th component of the gradient.
+    const hessian = values.map((_, i) => grad((v: Tensor) => A.sum(A.mul(d((w) => A.prod(w))(v), A.oneHot(A.tensor([i]), values.length))))(x).toArray());
+    expect(t64(hessian as number[][])).toBeAllclose(numericHessian(values), { atol: 1e-8 });
+  });
+
+  test("over several axes, with zeros, keepDims: gradient and grad-of-grad match the exact ones", () => {
+    const values = [[0, 2, 3], [4, 0, 0]];
+    const x = t64(values);
+    expect(d((v) => A.prod(v, { axis: 1, keepDims: true }))(x)).toBeAllclose([[6, 0, 0], [0, 0, 0]]);
+    expect(d((v) => A.prod(v, { axis: [0, 1] }))(x)).toBeAllclose([[0, 0, 0], [0, 0, 0]]);
+    expectGradcheck((v) => grad((u: Tensor) => A.prod(u, { axis: [0, 1] }))(v!), [t64([[0, 2], [3, 0.5]])]);
+    expectGradcheck((v) => grad((u: Tensor) => A.sum(A.prod(u, { axis: 0 })))(v!), [t64([[0, 2, 0], [0, 1, 3], [2, 0, 4]])]);
+  });
+});

@@ -1,38 +1,32 @@
 import { Tensor, add, clip, log, logSoftmax, mul, neg, reshape, sum, take, transpose } from "@zerograd/autograd";
 import * as T from "@zerograd/tensor";
+import { boolean, custom, number } from "@zerograd/tensor";
 import { EPSILON } from "./binary.js";
-import { type MaskInput, type TargetInput, checkFiniteWhereKept, checkNumber, checkOptions, checkPrediction, checkSameShape, expandTo, indexOf, readArray, targetTensor } from "./inputs.js";
-import { keepUnmasked, notEqualTo, resolveMask, rowNotAll } from "./masks.js";
-import { LOSS_OPTION_KEYS, type LossOptions, reduceLoss } from "./reduce.js";
+import { type LossOptionsFor, defineLoss } from "./define.js";
+import { fusedSparseCrossEntropy } from "./fused.js";
+import { type MaskInput, expandTo, readArray } from "./inputs.js";
 
-export interface CategoricalCrossEntropyOptions extends LossOptions {
+const CE_FIELDS = {
   /** The prediction holds logits instead of probabilities. Default false. */
-  fromLogits?: boolean;
+  fromLogits: boolean({ default: false }),
   /** α in [0, 1]: targets become z·(1−α) + α/C. Default 0. */
-  labelSmoothing?: number;
-  /** The class axis (default −1). ℓ has the prediction's shape without it. */
-  axis?: number;
-}
-
-export interface SparseCategoricalCrossEntropyOptions extends CategoricalCrossEntropyOptions {
-  /** Labels equal to this value are masked, as PyTorch's ignore_index (combines with mask and maskValue). */
-  ignoreIndex?: number;
+  labelSmoothing: number({ min: 0, max: 1, default: 0 }),
+};
+const SPARSE_FIELDS = {
+  ...CE_FIELDS,
   /** One non-negative weight per class (PyTorch's `weight`); 'weightedMean' then divides by Σ m·w·w_class[y]. */
-  classWeights?: readonly number[] | MaskInput;
-}
+  classWeights: custom<readonly number[] | MaskInput>((v) => v as MaskInput),
+};
+/** Options of categoricalCrossEntropy; `axis` is the class axis (default −1), ℓ has the prediction's shape without it. */
+export type CategoricalCrossEntropyOptions = LossOptionsFor<typeof CE_FIELDS, "oneHot">;
+/** Options of sparseCategoricalCrossEntropy; `ignoreIndex` masks labels equal to it, as PyTorch's ignore_index. */
+export type SparseCategoricalCrossEntropyOptions = LossOptionsFor<typeof SPARSE_FIELDS, "labels">;
 
-/** log p along the class axis: logSoftmax of logits, or the log of clipped probabilities. */
-function logProbabilities(kept: Tensor, prediction: Tensor, axis: number, fromLogits: boolean | undefined): Tensor {
-  if (fromLogits) return logSoftmax(keepUnmasked(kept, prediction, 0), axis);
-  return log(clip(keepUnmasked(kept, prediction, 0.5), EPSILON, 1 - EPSILON));
+/** log p along the class axis from sanitised predictions: logSoftmax of logits, or the log of clipped probabilities. */
+function logProbabilities(prediction: Tensor, axis: number, fromLogits: boolean): Tensor {
+  return fromLogits ? logSoftmax(prediction, axis) : log(clip(prediction, EPSILON, 1 - EPSILON));
 }
-
-function classAxis(op: string, prediction: Tensor, axis: number | undefined): { axis: number; classes: number; rowShape: number[] } {
-  const a = T.normAxis(op, axis ?? -1, prediction.rank);
-  const classes = prediction.shape[a]!;
-  if (classes < 1) throw new T.ShapeError(op, `the class axis ${a} is empty`, [prediction.shape]);
-  return { axis: a, classes, rowShape: prediction.shape.filter((_, i) => i !== a) };
-}
+const safePrediction = (o: { fromLogits: boolean }) => (o.fromLogits ? 0 : 0.5);
 
 /**
  * Categorical cross-entropy with one-hot or soft targets along the class axis:
@@ -48,24 +42,16 @@ function classAxis(op: string, prediction: Tensor, axis: number | undefined): { 
  * const logits = tensor([[2, 0, -1], [9, 9, 9]], { requiresGrad: true });
  * categoricalCrossEntropy(logits, [[1, 0, 0], [0, 0, 0]], { fromLogits: true, maskValue: 0 });
  */
-export function categoricalCrossEntropy(prediction: Tensor, target: TargetInput, options: CategoricalCrossEntropyOptions = {}): Tensor {
-  const op = "categoricalCrossEntropy";
-  checkOptions(op, options, [...LOSS_OPTION_KEYS, "fromLogits", "labelSmoothing", "axis"]);
-  const x = checkPrediction(op, prediction);
-  const z = targetTensor(op, target, x.dtype);
-  checkSameShape(op, x, z);
-  const { axis, classes, rowShape } = classAxis(op, x, options.axis);
-  const m = resolveMask(op, rowShape, options.mask, [options.maskValue === undefined ? undefined : rowNotAll(z.value, options.maskValue, axis)], x.dtype);
-  const keptRows = T.expandDims(m, axis); // broadcasts along the class axis
-  checkFiniteWhereKept(op, "target", z.value, keptRows);
-  const alpha = checkNumber(op, "labelSmoothing", options.labelSmoothing ?? 0, (a) => a >= 0 && a <= 1, "in [0, 1]");
-
-  const kept = new Tensor(keptRows);
-  const zSafe = keepUnmasked(kept, z, 0);
-  const zs = alpha === 0 ? zSafe : add(mul(zSafe, 1 - alpha), alpha / classes);
-  const loss = neg(sum(mul(zs, logProbabilities(kept, x, axis, options.fromLogits)), { axis }));
-  return reduceLoss(op, loss, m, options);
-}
+export const categoricalCrossEntropy = defineLoss({
+  name: "categoricalCrossEntropy", target: "oneHot", metric: "categoricalAccuracy",
+  options: CE_FIELDS,
+  logits: (o) => o.fromLogits,
+  safePrediction,
+  elementwise({ x, z, axis, classes, options: o }) {
+    const zs = o.labelSmoothing === 0 ? z : add(mul(z, 1 - o.labelSmoothing), o.labelSmoothing / classes);
+    return neg(sum(mul(zs, logProbabilities(x, axis, o.fromLogits)), { axis }));
+  },
+});
 
 /**
  * Sparse categorical cross-entropy: integer labels y instead of one-hot targets.
@@ -83,28 +69,37 @@ export function categoricalCrossEntropy(prediction: Tensor, target: TargetInput,
  * const logits = tensor([[2, 0, -1], [0, 1, 0], [1, 1, 1]], { requiresGrad: true });
  * sparseCategoricalCrossEntropy(logits, [0, -100, 2], { fromLogits: true, ignoreIndex: -100 });
  */
-export function sparseCategoricalCrossEntropy(prediction: Tensor, labels: TargetInput, options: SparseCategoricalCrossEntropyOptions = {}): Tensor {
-  const op = "sparseCategoricalCrossEntropy";
-  checkOptions(op, options, [...LOSS_OPTION_KEYS, "fromLogits", "labelSmoothing", "axis", "ignoreIndex", "classWeights"]);
-  const x = checkPrediction(op, prediction);
-  const { axis, classes, rowShape } = classAxis(op, x, options.axis);
-  const y = readLabels(op, labels, x.shape, axis, x.dtype);
-  const sentinel = (v: number | undefined) => (v === undefined ? undefined : notEqualTo(y, v));
-  const m = resolveMask(op, rowShape, options.mask, [sentinel(options.maskValue), sentinel(options.ignoreIndex)], x.dtype);
-  checkLabels(op, y, m, classes);
-  const alpha = checkNumber(op, "labelSmoothing", options.labelSmoothing ?? 0, (a) => a >= 0 && a <= 1, "in [0, 1]");
-  const classWeights = options.classWeights === undefined ? undefined : readClassWeights(op, options.classWeights, classes, x.dtype);
+export const sparseCategoricalCrossEntropy = defineLoss({
+  name: "sparseCategoricalCrossEntropy", target: "labels", metric: "sparseAccuracy",
+  options: SPARSE_FIELDS,
+  logits: (o) => o.fromLogits,
+  safePrediction,
+  elementwise({ op, x, z, mask, axis, classes, options: o }) {
+    const { classWeights, wLabel } = labelWeights(op, o.classWeights, z.value, classes, x.dtype);
+    const logp = logProbabilities(x, axis, o.fromLogits);
+    const nll = neg(pickClass(logp, z.value, axis));
+    let loss = wLabel ? mul(nll, new Tensor(wLabel)) : nll;
+    const alpha = o.labelSmoothing;
+    if (alpha > 0) {
+      const perClass = classWeights ? mul(logp, new Tensor(T.reshape(classWeights, x.shape.map((d, i) => (i === axis ? d : 1))))) : logp;
+      loss = add(mul(loss, 1 - alpha), mul(neg(sum(perClass, { axis })), alpha / classes));
+    }
+    return { loss, denominatorScale: wLabel };
+  },
+  fused(inputs) {
+    const { op, x, z, mask, options: o } = inputs;
+    if (!o.fromLogits) return null;
+    const axis = T.normAxis(op, o.axis ?? -1, x.rank);
+    const { classWeights, wLabel } = labelWeights(op, o.classWeights, T.where(mask, T.reshape(z, mask.shape), 0), x.shape[axis]!, x.dtype);
+    return fusedSparseCrossEntropy(inputs, axis, classWeights, wLabel);
+  },
+});
 
-  const ySafe = T.where(m, y, 0); // masked labels become class 0; their rows are masked anyway
-  const logp = logProbabilities(new Tensor(T.expandDims(m, axis)), x, axis, options.fromLogits);
-  const nll = neg(pickClass(logp, ySafe, axis));
-  const wLabel = classWeights && new Tensor(T.reshape(T.take(classWeights, T.reshape(ySafe, [-1]), 0), rowShape)); // w_y per row
-  let loss = wLabel ? mul(nll, wLabel) : nll;
-  if (alpha > 0) {
-    const perClass = classWeights ? mul(logp, new Tensor(T.reshape(classWeights, x.shape.map((d, i) => (i === axis ? d : 1))))) : logp;
-    loss = add(mul(loss, 1 - alpha), mul(neg(sum(perClass, { axis })), alpha / classes));
-  }
-  return reduceLoss(op, loss, m, options, wLabel?.value);
+/** Class weights (one per class) and w_y, the weight of each row's (sanitised) label; undefined without classWeights. */
+function labelWeights(op: string, input: readonly number[] | MaskInput | undefined, labels: T.NDArray, classes: number, dtype: T.DType) {
+  if (input === undefined) return { classWeights: undefined, wLabel: undefined };
+  const classWeights = readClassWeights(op, input, classes, dtype);
+  return { classWeights, wLabel: T.reshape(T.take(classWeights, T.reshape(labels, [-1]), 0), labels.shape) };
 }
 
 /**
@@ -119,24 +114,6 @@ function pickClass(logp: Tensor, labels: T.NDArray, axis: number): Tensor {
   const flatIndex = new Int32Array(y.length);
   for (let r = 0; r < y.length; r++) flatIndex[r] = r * classes + y[r]!;
   return reshape(take(reshape(last, [-1]), flatIndex), labels.shape);
-}
-
-function readLabels(op: string, labels: TargetInput, shape: T.Shape, axis: number, dtype: T.DType): T.NDArray {
-  const y = readArray(op, "labels", labels, dtype);
-  const rowShape = shape.filter((_, i) => i !== axis);
-  if (T.shapesEqual(y.shape, rowShape)) return y;
-  if (T.shapesEqual(y.shape, shape.map((d, i) => (i === axis ? 1 : d)))) return T.reshape(y, rowShape); // Keras-style [N, 1]
-  throw new T.ShapeError(op, "labels must have the prediction's shape without the class axis (or with it of size 1)", [y.shape, shape]);
-}
-
-function checkLabels(op: string, y: T.NDArray, m: T.NDArray, classes: number): void {
-  const labels = y.flat(), kept = m.flat();
-  for (let i = 0; i < labels.length; i++) {
-    const v = labels[i]!;
-    if (kept[i] !== 0 && !(Number.isInteger(v) && v >= 0 && v < classes)) {
-      throw new RangeError(`${op}: label ${v} at unmasked element ${indexOf(i, y.shape)} is not an integer in [0, ${classes}); mask it (mask, maskValue or ignoreIndex) or fix the data`);
-    }
-  }
 }
 
 function readClassWeights(op: string, input: readonly number[] | MaskInput, classes: number, dtype: T.DType): T.NDArray {

@@ -1,7 +1,8 @@
 /**
  * @zerograd/losses — masked, weighted and grouped losses whose gradients at masked positions are
- * exactly 0, whatever the predictions or targets hold there. Every loss builds an elementwise loss
- * ℓ from sanitised inputs and hands it to the one place that reduces (reduceLoss).
+ * exactly 0, whatever the predictions or targets hold there. Every loss is declared once with
+ * defineLoss: it builds an elementwise loss ℓ from sanitised inputs, and the definition runs the
+ * checks, the masks and the one place that reduces (reduceLoss).
  */
 import type { Tensor } from "@zerograd/autograd";
 import type { TargetInput } from "./inputs.js";
@@ -10,6 +11,7 @@ import type { LossOptions } from "./reduce.js";
 export type { MaskInput, TargetInput, Nested } from "./inputs.js";
 export { type LossOptions, type Reduction, reduceLoss } from "./reduce.js";
 export { maskFromSentinel, maskFromPadding, maskFromNaN, maskAnd, maskOr, maskNot, validCount, resolveMask, keepUnmasked } from "./masks.js";
+export { defineLoss, wrapLoss, lossDeclaration, type Loss, type LossDeclaration, type LossDefinition, type LossInputs, type FusedInputs, type LossOptionsFor, type TargetKind, type MetricName } from "./define.js";
 export { binaryCrossEntropy, type BinaryCrossEntropyOptions, EPSILON } from "./binary.js";
 export { categoricalCrossEntropy, sparseCategoricalCrossEntropy, type CategoricalCrossEntropyOptions, type SparseCategoricalCrossEntropyOptions } from "./categorical.js";
 export { meanSquaredError, meanAbsoluteError, huber, type HuberOptions } from "./regression.js";

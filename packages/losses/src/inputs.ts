@@ -41,13 +41,6 @@ export function expandTo(op: string, name: string, x: T.NDArray, shape: T.Shape)
   return new T.NDArray(T.broadcastTo(x, shape).copyData(), shape);
 }
 
-/** Unknown option names are errors, so that a typo (`from_logits`) is never silently ignored. */
-export function checkOptions(op: string, options: object, known: readonly string[]): void {
-  for (const [key, value] of Object.entries(options)) {
-    if (value !== undefined && !known.includes(key)) throw new TypeError(`${op}: unknown option '${key}' (known: ${known.join(", ")})`);
-  }
-}
-
 export function checkPrediction(op: string, prediction: unknown): Tensor {
   if (!(prediction instanceof Tensor)) throw new TypeError(`${op}: prediction must be a Tensor, got ${describe(prediction)}`);
   return prediction;
@@ -77,7 +70,11 @@ export function indexOf(flat: number, shape: T.Shape): string {
  * bug, reported here instead of surfacing later as a NaN loss.
  */
 export function checkFiniteWhereKept(op: string, name: string, x: T.NDArray, keep: T.NDArray): void {
-  const values = x.flat(), kept = T.broadcastTo(keep, x.shape).copyData();
+  const values = x.flat();
+  let probe = 0;
+  for (let i = 0; i < values.length; i++) probe += values[i]! - values[i]!; // NaN as soon as one value is not finite
+  if (probe === 0) return; // the common case, checked without a branch on the mask
+  const kept = keptAt(keep, x.shape);
   for (let i = 0; i < values.length; i++) {
     if (kept[i] !== 0 && !Number.isFinite(values[i]!)) {
       throw new RangeError(`${op}: ${name} is ${values[i]} at unmasked element ${indexOf(i, x.shape)}; mask it (mask, or maskValue: ${values[i]}) or fix the data`);
@@ -85,9 +82,39 @@ export function checkFiniteWhereKept(op: string, name: string, x: T.NDArray, kee
   }
 }
 
-export function checkNumber(op: string, name: string, value: number, ok: (v: number) => boolean, rule: string): number {
-  if (typeof value !== "number" || !ok(value)) throw new RangeError(`${op}: ${name} must be ${rule}, got ${String(value)}`);
-  return value;
+/** The mask as flat values over `shape` (read in place when it has that shape already). */
+const keptAt = (keep: T.NDArray, shape: T.Shape): T.Storage => (T.shapesEqual(keep.shape, shape) ? keep.flat() : T.broadcastTo(keep, shape).copyData());
+
+/** Labels: the prediction's shape without the class axis, or with it of size 1 (Keras-style [N, 1]). */
+export function readLabels(op: string, labels: MaskInput, shape: T.Shape, axis: number, dtype: T.DType): T.NDArray {
+  const y = readArray(op, "labels", labels, dtype);
+  const rowShape = shape.filter((_, i) => i !== axis);
+  if (T.shapesEqual(y.shape, rowShape)) return y;
+  if (T.shapesEqual(y.shape, shape.map((d, i) => (i === axis ? 1 : d)))) return T.reshape(y, rowShape);
+  throw new T.ShapeError(op, "labels must have the prediction's shape without the class axis (or with it of size 1)", [y.shape, shape]);
+}
+
+/** Unmasked labels must be integers in [0, classes). */
+export function checkLabels(op: string, y: T.NDArray, keep: T.NDArray, classes: number): void {
+  const labels = y.flat(), kept = keep.flat();
+  for (let i = 0; i < labels.length; i++) {
+    const v = labels[i]!;
+    if (kept[i] !== 0 && !(Number.isInteger(v) && v >= 0 && v < classes)) {
+      throw new RangeError(`${op}: label ${v} at unmasked element ${indexOf(i, y.shape)} is not an integer in [0, ${classes}); mask it (mask, maskValue or ignoreIndex) or fix the data`);
+    }
+  }
+}
+
+/** Unmasked values must lie in [0, 1] (probabilities, binary targets). */
+export function checkUnitInterval(op: string, name: string, x: T.NDArray, keep: T.NDArray, hint: string): void {
+  const values = x.flat();
+  let inside = true;
+  for (let i = 0; i < values.length && inside; i++) inside = values[i]! >= 0 && values[i]! <= 1; // never mispredicted on good data
+  if (inside) return;
+  const kept = keptAt(keep, x.shape);
+  for (let i = 0; i < values.length; i++) {
+    if (kept[i] !== 0 && (values[i]! < 0 || values[i]! > 1)) throw new RangeError(`${op}: ${name} ${values[i]} at unmasked element ${indexOf(i, x.shape)} is outside [0, 1]${hint}`);
+  }
 }
 
 function describe(x: unknown): string {

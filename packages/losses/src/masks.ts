@@ -23,7 +23,8 @@ export function readMask(op: string, name: string, input: MaskInput, dtype: T.DT
   const values = m.flat();
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
-    if (v !== 0 && v !== 1) throw new RangeError(`${op}: ${name} must hold booleans or 0/1, found ${v} at ${indexOf(i, m.shape)}`);
+    // v·(1 − v) is 0 only for 0 and 1 (NaN and ±Infinity fail too): no branch on the mask's bits
+    if (v * (1 - v) !== 0) throw new RangeError(`${op}: ${name} must hold booleans or 0/1, found ${v} at ${indexOf(i, m.shape)}`);
   }
   return m;
 }
@@ -34,10 +35,9 @@ export function readMask(op: string, name: string, input: MaskInput, dtype: T.DT
  * are broadcast to that shape first, so Σm counts elements, not rows.
  */
 export function resolveMask(op: string, shape: T.Shape, mask: MaskInput | undefined, derived: readonly (T.NDArray | undefined)[], dtype: T.DType): T.NDArray {
-  let m = T.ones(shape, { dtype });
-  if (mask !== undefined) m = T.mul(m, expandTo(op, "mask", readMask(op, "mask", mask, dtype), shape));
-  for (const d of derived) if (d !== undefined) m = T.mul(m, d);
-  return m;
+  let m = mask === undefined ? null : expandTo(op, "mask", readMask(op, "mask", mask, dtype), shape);
+  for (const d of derived) if (d !== undefined) m = m ? T.mul(m, d) : d.astype(dtype);
+  return m ?? T.ones(shape, { dtype });
 }
 
 /**

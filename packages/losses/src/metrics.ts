@@ -1,5 +1,7 @@
 import * as T from "@zerograd/tensor";
-import { type MaskInput, checkFiniteWhereKept, checkNumber, checkOptions, indexOf, readArray } from "./inputs.js";
+import { type OptionsOf, boolean, defineOptions, integer, number } from "@zerograd/tensor";
+import { LOSS_FIELDS, sentinelNumber } from "./define.js";
+import { type MaskInput, checkFiniteWhereKept, checkLabels, readArray, readLabels } from "./inputs.js";
 import { notEqualTo, resolveMask, rowNotAll } from "./masks.js";
 import { readWeights } from "./reduce.js";
 
@@ -16,29 +18,17 @@ export interface MetricStats {
   count: number;
 }
 
-export interface MetricOptions {
-  mask?: MaskInput;
-  maskValue?: number;
-  weights?: MaskInput;
-}
-
-export interface AccuracyOptions extends MetricOptions {
-  /** The class axis (default −1). */
-  axis?: number;
-}
-
-export interface SparseAccuracyOptions extends AccuracyOptions {
-  ignoreIndex?: number;
-}
-
-export interface BinaryAccuracyOptions extends MetricOptions {
-  /** A prediction counts as positive when it is above this (default 0.5, on probabilities). */
-  threshold?: number;
-  /** The prediction holds logits: σ(x) is compared with the threshold. */
-  fromLogits?: boolean;
-}
-
-const METRIC_KEYS = ["mask", "maskValue", "weights"];
+const METRIC = defineOptions({ mask: LOSS_FIELDS.mask, maskValue: LOSS_FIELDS.maskValue, weights: LOSS_FIELDS.weights });
+const ACCURACY = METRIC.extend({ axis: integer() });
+const SPARSE_ACCURACY = ACCURACY.extend({ ignoreIndex: sentinelNumber() });
+const BINARY_ACCURACY = METRIC.extend({ threshold: number({ infinite: true, default: 0.5 }), fromLogits: boolean({ default: false }) });
+/** mask, maskValue and weights, as for the losses. */
+export type MetricOptions = OptionsOf<typeof METRIC>;
+/** `axis`: the class axis (default −1). */
+export type AccuracyOptions = OptionsOf<typeof ACCURACY>;
+export type SparseAccuracyOptions = OptionsOf<typeof SPARSE_ACCURACY>;
+/** `threshold`: a prediction counts as positive above it (default 0.5, on probabilities); `fromLogits`: σ(x) is compared. */
+export type BinaryAccuracyOptions = OptionsOf<typeof BINARY_ACCURACY>;
 
 /** Σ m·w·score / Σ m·w over flat arrays of the same length (0 with count 0 when nothing counts). */
 function weightedMean(op: string, score: (i: number) => number, m: T.NDArray, weights: MaskInput | undefined): MetricStats {
@@ -66,7 +56,7 @@ const sentinel = (x: T.NDArray, value: number | undefined) => (value === undefin
 /** Top-1 accuracy with one-hot (or soft) targets: argmax(prediction) = argmax(target) along `axis`. */
 export function accuracyStats(prediction: MaskInput, target: MaskInput, options: AccuracyOptions = {}): MetricStats {
   const op = "accuracy";
-  checkOptions(op, options, [...METRIC_KEYS, "axis"]);
+  ACCURACY.parse(op, options);
   const [p, z] = pair(op, prediction, target);
   const axis = T.normAxis(op, options.axis ?? -1, p.rank);
   const rowShape = p.shape.filter((_, i) => i !== axis);
@@ -78,19 +68,13 @@ export function accuracyStats(prediction: MaskInput, target: MaskInput, options:
 /** Top-1 accuracy with integer labels (the prediction's shape without the class axis). */
 export function sparseAccuracyStats(prediction: MaskInput, labels: MaskInput, options: SparseAccuracyOptions = {}): MetricStats {
   const op = "sparseAccuracy";
-  checkOptions(op, options, [...METRIC_KEYS, "axis", "ignoreIndex"]);
+  SPARSE_ACCURACY.parse(op, options);
   const p = readArray(op, "prediction", prediction, "float64");
   const axis = T.normAxis(op, options.axis ?? -1, p.rank);
-  const rowShape = p.shape.filter((_, i) => i !== axis);
-  let y = readArray(op, "labels", labels, "float64");
-  if (T.shapesEqual(y.shape, p.shape.map((d, i) => (i === axis ? 1 : d)))) y = T.reshape(y, rowShape);
-  if (!T.shapesEqual(y.shape, rowShape)) throw new T.ShapeError(op, "labels must have the prediction's shape without the class axis", [y.shape, p.shape]);
-  const m = resolveMask(op, rowShape, options.mask, [sentinel(y, options.maskValue), sentinel(y, options.ignoreIndex)], "float64");
-  const predicted = T.argmax(p, { axis }).flat(), actual = y.flat(), kept = m.flat(), classes = p.shape[axis]!;
-  for (let i = 0; i < actual.length; i++) {
-    const v = actual[i]!;
-    if (kept[i] !== 0 && !(Number.isInteger(v) && v >= 0 && v < classes)) throw new RangeError(`${op}: label ${v} at unmasked element ${indexOf(i, y.shape)} is not an integer in [0, ${classes})`);
-  }
+  const y = readLabels(op, labels, p.shape, axis, "float64");
+  const m = resolveMask(op, y.shape, options.mask, [sentinel(y, options.maskValue), sentinel(y, options.ignoreIndex)], "float64");
+  checkLabels(op, y, m, p.shape[axis]!);
+  const predicted = T.argmax(p, { axis }).flat(), actual = y.flat();
   return weightedMean(op, (i) => (predicted[i] === actual[i] ? 1 : 0), m, options.weights);
 }
 
@@ -100,8 +84,7 @@ export function sparseAccuracyStats(prediction: MaskInput, labels: MaskInput, op
  */
 export function binaryAccuracyStats(prediction: MaskInput, target: MaskInput, options: BinaryAccuracyOptions = {}): MetricStats {
   const op = "binaryAccuracy";
-  checkOptions(op, options, [...METRIC_KEYS, "threshold", "fromLogits"]);
-  const threshold = checkNumber(op, "threshold", options.threshold ?? 0.5, (t) => !Number.isNaN(t), "a number");
+  const { threshold } = BINARY_ACCURACY.parse(op, options);
   const [p0, z] = pair(op, prediction, target);
   const p = (options.fromLogits ? T.sigmoid(p0) : p0).flat(), t = z.flat();
   const m = resolveMask(op, z.shape, options.mask, [sentinel(z, options.maskValue)], "float64");
@@ -110,7 +93,7 @@ export function binaryAccuracyStats(prediction: MaskInput, target: MaskInput, op
 }
 
 function errorStats(op: string, prediction: MaskInput, target: MaskInput, options: MetricOptions, f: (d: number) => number): MetricStats {
-  checkOptions(op, options, METRIC_KEYS);
+  METRIC.parse(op, options);
   const [p, z] = pair(op, prediction, target);
   const m = resolveMask(op, z.shape, options.mask, [sentinel(z, options.maskValue)], "float64");
   checkFiniteWhereKept(op, "target", z, m);

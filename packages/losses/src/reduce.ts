@@ -26,9 +26,7 @@ export interface LossOptions {
   groupWeights?: readonly number[] | Readonly<Record<number, number>>;
 }
 
-export const LOSS_OPTION_KEYS = ["mask", "maskValue", "weights", "reduction", "groups", "groupWeights"] as const;
-
-const REDUCTIONS: readonly string[] = ["mean", "weightedMean", "sum", "none"];
+export const REDUCTIONS = ["mean", "weightedMean", "sum", "none"] as const;
 
 /** Weights as a flat float64 array of ℓ's shape; each one kept by the mask must be finite and ≥ 0. */
 export function readWeights(op: string, input: MaskInput | undefined, shape: T.Shape, mask: T.Storage): Float64Array | null {
@@ -93,40 +91,40 @@ function groupWeight(op: string, groupWeights: LossOptions["groupWeights"], id: 
  * `denominatorScale` s multiplies the weights in the 'weightedMean' denominator only: sparse
  * cross-entropy passes the class weight of each label there, as PyTorch normalises by Σ w_{y}.
  *
- * @example
- * // A custom elementwise loss, masked like the built-in ones (log cosh of the error):
- * const m = resolveMask("logCosh", x.shape, options.mask, [], x.dtype);
- * const kept = new Tensor(m);
- * const d = sub(keepUnmasked(kept, x, 0), keepUnmasked(kept, target, 0));
- * const loss = reduceLoss("logCosh", log(div(add(exp(d), exp(neg(d))), 2)), m, options);
+ * Losses made with {@link defineLoss} call it for you; called by hand, pass ℓ computed from
+ * inputs sanitised with keepUnmasked and the mask from resolveMask.
  */
 export function reduceLoss(op: string, loss: Tensor, mask: T.NDArray, options: LossOptions, denominatorScale?: T.NDArray): Tensor {
+  const { reduction, coefficients } = lossCoefficients(op, loss.shape, mask, options, denominatorScale);
+  const c = new Tensor(new T.NDArray(T.array(coefficients, { dtype: loss.dtype }).data, loss.shape));
+  const kept = where(new Tensor(mask), mul(loss, c), 0);
+  return reduction === "none" ? kept : sum(kept);
+}
+
+/** The constant coefficients cᵢ of {@link reduceLoss} (0 wherever the mask is 0), and the reduction. */
+export function lossCoefficients(op: string, shape: T.Shape, mask: T.NDArray, options: LossOptions, denominatorScale?: T.NDArray): { reduction: Reduction; coefficients: Float64Array } {
   const reduction = options.reduction ?? "mean";
-  if (!REDUCTIONS.includes(reduction)) throw new RangeError(`${op}: reduction must be one of ${REDUCTIONS.join(", ")}, got '${String(reduction)}'`);
-  const shape = loss.shape;
+  if (!(REDUCTIONS as readonly string[]).includes(reduction)) throw new RangeError(`${op}: reduction must be one of ${REDUCTIONS.join(", ")}, got '${String(reduction)}'`);
   if (!T.shapesEqual(mask.shape, shape)) throw new T.ShapeError(op, "the resolved mask must have the elementwise loss's shape", [mask.shape, shape]);
   const m = mask.flat();
   const w = readWeights(op, options.weights, shape, m);
   const s = denominatorScale?.flat();
   const groups = readGroups(op, options, shape);
 
+  // Loops without a branch on the (random) mask bits: m is 0/1, and only weights, which may be
+  // anything where masked, need a select.
   const c = new Float64Array(m.length);
-  for (let i = 0; i < c.length; i++) c[i] = m[i] === 0 ? 0 : w ? w[i]! : 1;
+  if (w) for (let i = 0; i < c.length; i++) c[i] = m[i] === 0 ? 0 : w[i]!;
+  else for (let i = 0; i < c.length; i++) c[i] = m[i]!;
 
-  const groupCount = groups ? groups.weights.length : 1;
-  const groupOf = (i: number) => (groups ? groups.groupOf[i]! : 0);
+  const groupOf = groups?.groupOf;
   const scale = groups ? [...groups.weights] : [1];
   if (reduction !== "none" && reduction !== "sum") {
-    const denominator = new Float64Array(groupCount);
-    for (let i = 0; i < c.length; i++) {
-      if (m[i] === 0) continue;
-      denominator[groupOf(i)]! += reduction === "mean" ? 1 : c[i]! * (s ? s[i]! : 1);
-    }
-    for (let g = 0; g < groupCount; g++) scale[g] = denominator[g]! > 0 ? scale[g]! / denominator[g]! : 0;
+    const denominator = new Float64Array(scale.length);
+    const perElement = reduction === "mean" ? m : c;
+    for (let i = 0; i < c.length; i++) denominator[groupOf ? groupOf[i]! : 0]! += perElement[i]! * (s && reduction !== "mean" ? s[i]! : 1);
+    for (let g = 0; g < scale.length; g++) scale[g] = denominator[g]! > 0 ? scale[g]! / denominator[g]! : 0;
   }
-  for (let i = 0; i < c.length; i++) c[i]! *= scale[groupOf(i)]!;
-
-  const coefficients = new Tensor(new T.NDArray(T.array(c, { dtype: loss.dtype }).data, shape));
-  const kept = where(new Tensor(mask), mul(loss, coefficients), 0);
-  return reduction === "none" ? kept : sum(kept);
+  for (let i = 0; i < c.length; i++) c[i]! *= scale[groupOf ? groupOf[i]! : 0]!;
+  return { reduction, coefficients: c };
 }

@@ -101,8 +101,45 @@ describe("binaryCrossEntropy: errors", () => {
   test("bad option values and unknown options", () => {
     expect(() => binaryCrossEntropy(leaf([0.5]), [1], { labelSmoothing: 1.5 })).toThrow(RangeError);
     expect(() => binaryCrossEntropy(leaf([0.5]), [1], { posWeight: -1 })).toThrow(/posWeight must be finite and ≥ 0/);
-    expect(() => binaryCrossEntropy(leaf([0.5]), [1], { from_logits: true } as never)).toThrow(/unknown option 'from_logits'/);
+    expect(() => binaryCrossEntropy(leaf([0.5]), [1], { from_logits: true } as never)).toThrow(/unknown option "from_logits" \(did you mean "fromLogits"\?\)/);
     expect(() => binaryCrossEntropy(leaf([0.5]), [1], { reduction: "avg" } as never)).toThrow(/reduction must be one of/);
     expect(() => binaryCrossEntropy([0.5] as never, [1])).toThrow(/prediction must be a Tensor/);
+  });
+});
+
+describe("binaryCrossEntropy: inputs the formulas do not define, and float32 precision from logits", () => {
+  test("probabilities: unmasked targets and predictions outside [0, 1] are refused (with a hint to fromLogits)", () => {
+    expect(() => binaryCrossEntropy(leaf([0.5, 0.5]), [1, 2])).toThrow(RangeError);
+    expect(() => binaryCrossEntropy(leaf([0.5, 0.5]), [1, 2])).toThrow("binaryCrossEntropy: target 2 at unmasked element [1] is outside [0, 1]");
+    expect(() => binaryCrossEntropy(leaf([0.5, 0.5]), [1, -0.5], { fromLogits: true })).toThrow(/target -0.5 at unmasked element \[1\] is outside \[0, 1\]/);
+    expect(() => binaryCrossEntropy(leaf([0.5, 3.2]), [1, 0])).toThrow(/prediction 3.2 at unmasked element \[1\] is outside \[0, 1\].*fromLogits: true/);
+    expect(() => binaryCrossEntropy(leaf([-1e-3, 0.5]), [1, 0])).toThrow(RangeError);
+    // The same values are fine where masked, and logits may be any real number.
+    expect(binaryCrossEntropy(leaf([0.5, 3.2]), [1, 2], { mask: [1, 0] }).item()).toBeCloseTo(Math.log(2), 12);
+    expect(binaryCrossEntropy(leaf([0.5, 3.2]), [1, 0], { fromLogits: true }).item()).toBeGreaterThan(0);
+  });
+
+  // ℓ in float64 from the definition, with log σ(x) = −log1p(e^−x) written per sign so it is exact.
+  const softplus64 = (t: number) => Math.max(t, 0) + Math.log1p(Math.exp(-Math.abs(t)));
+  const reference = (x: number, z: number, pw: number) => pw * z * softplus64(-x) + (1 - z) * softplus64(x);
+
+  test.each([true, false])("from logits in float32 (fused: %s): agrees with float64 for |x| up to 80, posWeight 1 and ≠ 1", (fused) => {
+    const xs = [-80, -40, -20, -15, -10, -3, -0.5, 0, 0.5, 3, 10, 15, 20, 40, 80];
+    for (const pw of [1, 0.3, 4]) {
+      for (const z of [0, 1, 0.25]) {
+        const loss = binaryCrossEntropy(tensor(xs), xs.map(() => z), { fromLogits: true, posWeight: pw, reduction: "none", fused });
+        const got = Array.from(loss.data);
+        xs.forEach((x, i) => {
+          const want = Math.fround(reference(x, z, pw));
+          const err = Math.abs(got[i]! - want) / Math.max(want, 1e-30);
+          if (!(want === 0 ? got[i] === 0 : err < 1e-5)) expect.fail(`x=${x}, z=${z}, pw=${pw}: ${got[i]} vs float64 ${want}`);
+        });
+      }
+    }
+    const at = (x: number, z: number) => binaryCrossEntropy(tensor([x]), [z], { fromLogits: true, fused }).item();
+    expect(Math.abs(at(-10, 0) - 4.5399e-5) / 4.5399e-5).toBeLessThan(1e-3);
+    expect(at(-15, 0)).toBeGreaterThan(0);
+    expect(at(-20, 0)).toBeGreaterThan(0);
+    expect(Math.abs(at(10, 1) - 4.5399e-5) / 4.5399e-5).toBeLessThan(1e-3);
   });
 });

@@ -6,9 +6,10 @@
 import { NDArray, Random, Tensor, gradients, tensor } from "@zerograd/autograd";
 import fc from "fast-check";
 import * as L from "@zerograd/losses";
+import { logCosh } from "./user-losses.js";
 
 export type Kind = "elementwise" | "categorical" | "sparse";
-export type LossName = "binaryCrossEntropy" | "categoricalCrossEntropy" | "sparseCategoricalCrossEntropy" | "meanSquaredError" | "meanAbsoluteError" | "huber";
+export type LossName = "binaryCrossEntropy" | "categoricalCrossEntropy" | "sparseCategoricalCrossEntropy" | "meanSquaredError" | "meanAbsoluteError" | "huber" | "logCosh";
 export type MaskForm = "none" | "mask" | "maskValue" | "maskValueNaN" | "ignoreIndex" | "both";
 export type Reduction = "mean" | "weightedMean" | "sum" | "none";
 
@@ -17,6 +18,7 @@ export const KIND: Record<LossName, Kind> = {
   meanSquaredError: "elementwise",
   meanAbsoluteError: "elementwise",
   huber: "elementwise",
+  logCosh: "elementwise", // defined with defineLoss in user-losses.ts, as a user would
   categoricalCrossEntropy: "categorical",
   sparseCategoricalCrossEntropy: "sparse",
 };
@@ -30,7 +32,7 @@ export const MASK_FORMS: Record<Kind, MaskForm[]> = {
 };
 
 type AnyLoss = (p: Tensor, t: L.TargetInput, o?: Record<string, unknown>) => Tensor;
-export const lossFn = (name: LossName): AnyLoss => L[name] as unknown as AnyLoss;
+export const lossFn = (name: LossName): AnyLoss => (name === "logCosh" ? logCosh : L[name]) as unknown as AnyLoss;
 
 export interface Params {
   loss: LossName;

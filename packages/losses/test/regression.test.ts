@@ -38,8 +38,8 @@ describe("regression losses: hand-computed values", () => {
   });
 
   test("delta must be finite and positive", () => {
-    expect(() => huber(leaf([1]), [0], { delta: 0 })).toThrow(/huber: delta must be finite and > 0/);
-    expect(() => meanSquaredError(leaf([1]), [0], { delta: 1 } as never)).toThrow(/unknown option 'delta'/);
+    expect(() => huber(leaf([1]), [0], { delta: 0 })).toThrow(/huber: delta must be a finite number > 0, got 0/);
+    expect(() => meanSquaredError(leaf([1]), [0], { delta: 1 } as never)).toThrow(/meanSquaredError: unknown option "delta"/);
   });
 
   test("float32 in, float32 out", () => {

@@ -5,9 +5,10 @@
  */
 import type { Tensor } from "@zerograd/autograd";
 import { type AnyModule, Module } from "./module.js";
+import { type MaskArg, carriedMask, isMaskingLayer, maskOf, toMask, withMask } from "./sequence/mask.js";
 
-/** A module from one tensor to one tensor: what Sequential chains. */
-export type Layer = Module<[Tensor], Tensor>;
+/** A module from one tensor to one tensor: what Sequential chains (mask-aware layers also take `{ mask }`). */
+export type Layer = Module<[Tensor], Tensor> | Module<[Tensor, MaskArg?], Tensor>;
 
 function checkName(op: string, name: string): void {
   if (name === "" || name.includes(".")) throw new RangeError(`${op}: module names must be non-empty and contain no ".", got ${JSON.stringify(name)}`);
@@ -16,8 +17,13 @@ function checkName(op: string, name: string): void {
 /**
  * Applies layers one after another. Children are named "0", "1", … (or by the keys of a record),
  * as torch.nn.Sequential names them, so `0.weight` is the first layer's weight.
+ *
+ * Sequence masks are carried along: the mask given as `{ mask }` (or attached to the input, or
+ * made by an `Embedding` with `maskZero`) is passed to each mask-aware layer, which declares the
+ * mask of its output; other layers keep it when their output keeps the [N, T] axes. The output
+ * carries the final mask (read it with `maskOf`; fit() ANDs it into the loss).
  */
-export class Sequential extends Module {
+export class Sequential extends Module<[Tensor, MaskArg?], Tensor> {
   private readonly entries: [string, Layer][];
 
   constructor(layers: readonly Layer[] | Record<string, Layer> = []) {
@@ -56,9 +62,15 @@ export class Sequential extends Module {
     return this.entries.map(([n, l]) => [n, l]);
   }
 
-  forward(x: Tensor): Tensor {
-    for (const [, layer] of this.entries) x = layer.call(x);
-    return x;
+  forward(x: Tensor, options: MaskArg = {}): Tensor {
+    const input = x;
+    let mask = options.mask === undefined || options.mask === null ? maskOf(x) : toMask("Sequential", options.mask, x.dtype);
+    for (const [, layer] of this.entries) {
+      const y: Tensor = isMaskingLayer(layer) ? (layer as Module<[Tensor, MaskArg?], Tensor>).call(x, { mask }) : (layer as Module<[Tensor], Tensor>).call(x);
+      mask = maskOf(y) ?? (isMaskingLayer(layer) ? null : carriedMask(mask, y));
+      x = y;
+    }
+    return x === input ? x : withMask(x, mask);
   }
 }
 

@@ -10,7 +10,15 @@ export { Dense, Flatten, Dropout, Embedding, type DenseOptions, type DropoutOpti
 export { Conv2D, MaxPool2D, AvgPool2D, GlobalAveragePooling, type Conv2DOptions, type PoolOptions } from "./layers/conv.js";
 export { BatchNormalization, LayerNormalization, type BatchNormalizationOptions, type LayerNormalizationOptions } from "./layers/normalization.js";
 export { Sequential, MultiHead, Functional, type Layer } from "./containers.js";
-export { Optimizer, type OptimizerState } from "./optim/optimizer.js";
+export { GRU, LSTM, Bidirectional, type RecurrentOptions, type RecurrentState, type RecurrentOutput, type RecurrentCallOptions } from "./layers/recurrent.js";
+export { Conv1D, type Conv1DOptions } from "./layers/conv1d.js";
+export { GlobalAveragePooling1D, GlobalMaxPooling1D, maskedMean, maskedMax } from "./layers/sequence-pooling.js";
+export { MultiHeadAttention, TransformerEncoderLayer, maskedSoftmax, perStep, type AttentionCallOptions, type MultiHeadAttentionOptions, type TransformerEncoderLayerOptions } from "./layers/attention.js";
+export { SinusoidalPositionalEncoding, PositionalEmbedding, sinusoidalTable } from "./layers/positional.js";
+export { maskOf, withMask, toMask, maskFromLengths, type MaskInput, type MaskArg, type MaskingLayer } from "./sequence/mask.js";
+export { padSequences, type PadOptions } from "./sequence/pad.js";
+export { Vocabulary, PAD_ID, UNKNOWN_ID } from "./sequence/vocabulary.js";
+export { Optimizer, type OptimizerState, type NonFinitePolicy, type ParameterList } from "./optim/optimizer.js";
 export { SGD, Adam, AdamW, RMSprop, type SGDOptions, type AdamOptions, type RMSpropOptions } from "./optim/optimizers.js";
 export { clipGradNorm, clipGradValue } from "./optim/clip.js";
 export { type Schedule, constantLr, stepDecay, exponentialDecay, cosineDecay, linearWarmup } from "./optim/schedules.js";

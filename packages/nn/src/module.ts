@@ -18,6 +18,7 @@
  */
 import { type Tensor as TensorType, Tensor } from "@zerograd/autograd";
 import { NDArray, type OptionsOf, type Random, ShapeError, type Shape, boolean, defineOptions, fmtShape, shapesEqual } from "@zerograd/tensor";
+import { propagateMask } from "./sequence/mask.js";
 
 /**
  * A learned weight: a leaf tensor that requires a gradient and owns its storage (contiguous,
@@ -103,7 +104,9 @@ export abstract class Module<I extends unknown[] = [TensorType], O = TensorType>
   abstract forward(...inputs: I): O;
 
   call(...inputs: I): O {
-    return this.forward(...inputs);
+    const output = this.forward(...inputs);
+    propagateMask(this, inputs, output); // sequence masks travel through per-step layers (sequence/mask.ts)
+    return output;
   }
 
   /**

@@ -14,6 +14,7 @@
  * This module uses no platform API beyond DataView: it runs in Node, browsers, Bun, Deno and
  * QuickJS (which has no TextEncoder/TextDecoder, hence the small UTF-8 codec at the end).
  */
+import { describeValue, fmtShape, sizeOf } from "@zerograd/tensor";
 
 /** A tensor as stored in a file: a row-major shape and its elements. */
 export type NamedTensor = {
@@ -79,6 +80,9 @@ const READABLE_DTYPES = Object.keys(DTYPES).filter((d) => DTYPES[d]!.readable);
 // Writing
 // ---------------------------------------------------------------------------------------------
 
+/** A tensor to write, checked and given its dtype. */
+type Entry = { name: string; dtype: "F32" | "F64"; shape: readonly number[]; data: Float32Array | Float64Array };
+
 /**
  * Encodes tensors (Float32Array → F32, Float64Array → F64) and optional string metadata as a
  * safetensors file. The bytes are deterministic: like the reference implementation, tensors are
@@ -89,52 +93,9 @@ export function encodeSafetensors(
   tensors: Record<string, NamedTensor>,
   metadata?: Record<string, string>,
 ): Uint8Array {
-  const op = "encodeSafetensors";
-  if (typeof tensors !== "object" || tensors === null) {
-    throw new SafetensorsError(op, `tensors must be an object mapping names to tensors, got ${describe(tensors)}`);
-  }
-
-  // 1. Check every tensor and give it a dtype.
-  const entries: { name: string; dtype: "F32" | "F64"; shape: readonly number[]; data: Float32Array | Float64Array }[] = [];
-  for (const name of Object.keys(tensors)) {
-    const where = `${op}: tensor ${quote(name)}`;
-    if (name === METADATA_KEY) {
-      throw new SafetensorsError(op, `a tensor may not be named ${quote(METADATA_KEY)}: that key holds the metadata`);
-    }
-    const tensor = tensors[name] as unknown;
-    if (typeof tensor !== "object" || tensor === null) {
-      throw new SafetensorsError(where, `expected { shape, data }, got ${describe(tensor)}`);
-    }
-    const { shape, data } = tensor as Partial<NamedTensor>;
-    if (!(data instanceof Float32Array || data instanceof Float64Array)) {
-      throw new SafetensorsError(where, `data must be a Float32Array or a Float64Array, got ${describe(data)}`);
-    }
-    const dtype = data instanceof Float32Array ? "F32" : "F64";
-    if (!isShape(shape)) {
-      throw new SafetensorsError(where, `shape must be an array of non-negative integers, got ${describeJson(shape)}`);
-    }
-    const count = elementCount(shape);
-    if (count !== data.length) {
-      throw new SafetensorsError(where, `shape ${fmtShape(shape)} holds ${count} elements but data has ${data.length}`);
-    }
-    entries.push({ name, dtype, shape, data });
-  }
-
-  const metadataEntries: [string, string][] = [];
-  if (metadata !== undefined) {
-    if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata)) {
-      throw new SafetensorsError(op, `metadata must be an object of strings, got ${describeJson(metadata)}`);
-    }
-    for (const key of Object.keys(metadata).sort(compareStrings)) {
-      const value = metadata[key] as unknown;
-      if (typeof value !== "string") {
-        throw new SafetensorsError(op, `metadata ${quote(key)} must be a string, got ${describeJson(value)}`);
-      }
-      metadataEntries.push([key, value]);
-    }
-  }
-
-  // 2. Lay the tensors out one after another: larger elements first, then by name.
+  const entries = checkTensors(tensors);
+  const metadataEntries = metadata === undefined ? null : checkMetadata(metadata);
+  // Lay the tensors out one after another: larger elements first, then by name.
   entries.sort((a, b) => b.data.BYTES_PER_ELEMENT - a.data.BYTES_PER_ELEMENT || compareStrings(a.name, b.name));
   const begins: number[] = [];
   let bufferBytes = 0;
@@ -142,28 +103,11 @@ export function encodeSafetensors(
     begins.push(bufferBytes);
     bufferBytes += entry.data.byteLength;
   }
-
-  // 3. The header. Written by hand rather than with JSON.stringify(object), because a JS object
-  //    would move integer-like names ("0", "1") to the front and change the order.
-  const parts: string[] = [];
-  if (metadata !== undefined) {
-    const fields = metadataEntries.map(([key, value]) => `${JSON.stringify(key)}:${JSON.stringify(value)}`);
-    parts.push(`${JSON.stringify(METADATA_KEY)}:{${fields.join(",")}}`);
-  }
-  entries.forEach((entry, i) => {
-    const begin = begins[i]!;
-    const end = begin + entry.data.byteLength;
-    parts.push(
-      `${JSON.stringify(entry.name)}:{"dtype":"${entry.dtype}","shape":[${entry.shape.join(",")}],` +
-        `"data_offsets":[${begin},${end}]}`,
-    );
-  });
-  const json = utf8Encode(`{${parts.join(",")}}`);
+  const json = utf8Encode(headerText(entries, begins, metadataEntries));
   // Pad with spaces so the byte buffer starts at a multiple of 8 (8 bytes of length + the header).
-  const padding = (8 - (json.length % 8)) % 8;
-  const headerBytes = json.length + padding;
+  const headerBytes = json.length + ((8 - (json.length % 8)) % 8);
 
-  // 4. Assemble: length prefix, header, padding, then each tensor's elements, little-endian.
+  // Assemble: length prefix, header, padding, then each tensor's elements, little-endian.
   const out = new Uint8Array(8 + headerBytes + bufferBytes);
   const view = new DataView(out.buffer);
   writeUint64(view, 0, headerBytes);
@@ -181,6 +125,66 @@ export function encodeSafetensors(
   return out;
 }
 
+/** Every tensor to write: a float array and a shape that holds exactly its elements. */
+function checkTensors(tensors: Record<string, NamedTensor>): Entry[] {
+  const op = "encodeSafetensors";
+  if (typeof tensors !== "object" || tensors === null) {
+    throw new SafetensorsError(op, `tensors must be an object mapping names to tensors, got ${describeValue(tensors)}`);
+  }
+  return Object.keys(tensors).map((name) => {
+    const where = `${op}: tensor ${quote(name)}`;
+    if (name === METADATA_KEY) {
+      throw new SafetensorsError(op, `a tensor may not be named ${quote(METADATA_KEY)}: that key holds the metadata`);
+    }
+    const tensor = tensors[name] as unknown;
+    if (typeof tensor !== "object" || tensor === null) {
+      throw new SafetensorsError(where, `expected { shape, data }, got ${describeValue(tensor)}`);
+    }
+    const { shape, data } = tensor as Partial<NamedTensor>;
+    if (!(data instanceof Float32Array || data instanceof Float64Array)) {
+      throw new SafetensorsError(where, `data must be a Float32Array or a Float64Array, got ${describeValue(data)}`);
+    }
+    if (!isShape(shape)) {
+      throw new SafetensorsError(where, `shape must be an array of non-negative integers, got ${describeJson(shape)}`);
+    }
+    if (sizeOf(shape) !== data.length) {
+      throw new SafetensorsError(where, `shape ${fmtShape(shape)} holds ${sizeOf(shape)} elements but data has ${data.length}`);
+    }
+    return { name, dtype: data instanceof Float32Array ? "F32" : "F64", shape, data };
+  });
+}
+
+/** The metadata as [key, value] string pairs, sorted by key. */
+function checkMetadata(metadata: Record<string, string>): [string, string][] {
+  const op = "encodeSafetensors";
+  if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata)) {
+    throw new SafetensorsError(op, `metadata must be an object of strings, got ${describeJson(metadata)}`);
+  }
+  return Object.keys(metadata).sort(compareStrings).map((key) => {
+    const value = metadata[key] as unknown;
+    if (typeof value !== "string") throw new SafetensorsError(op, `metadata ${quote(key)} must be a string, got ${describeJson(value)}`);
+    return [key, value];
+  });
+}
+
+/**
+ * The header's JSON text. Written by hand rather than with JSON.stringify(object), because a
+ * JS object would move integer-like names ("0", "1") to the front and change the order.
+ */
+function headerText(entries: readonly Entry[], begins: readonly number[], metadata: readonly [string, string][] | null): string {
+  const parts: string[] = [];
+  if (metadata !== null) {
+    const fields = metadata.map(([key, value]) => `${JSON.stringify(key)}:${JSON.stringify(value)}`);
+    parts.push(`${JSON.stringify(METADATA_KEY)}:{${fields.join(",")}}`);
+  }
+  entries.forEach((entry, i) => {
+    const begin = begins[i]!;
+    const end = begin + entry.data.byteLength;
+    parts.push(`${JSON.stringify(entry.name)}:{"dtype":"${entry.dtype}","shape":[${entry.shape.join(",")}],"data_offsets":[${begin},${end}]}`);
+  });
+  return `{${parts.join(",")}}`;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Reading
 // ---------------------------------------------------------------------------------------------
@@ -188,45 +192,47 @@ export function encodeSafetensors(
 /** One header entry, checked. */
 type TensorInfo = { name: string; dtype: string; shape: number[]; begin: number; end: number };
 
+/** Every decoding error: the op is always decodeSafetensors. */
+function fail(rule: string): never {
+  throw new SafetensorsError("decodeSafetensors", rule);
+}
+
 /**
  * Decodes a safetensors file. The whole file is checked before anything is returned, and the
  * tensors are copied out: the result never shares memory with `bytes`, and `bytes` may sit at
  * any offset of its ArrayBuffer. F32 and F64 come back as Float32Array and Float64Array;
  * F16 and BF16 are widened to Float32Array (exactly: every F16/BF16 value is a float32);
  * integer and boolean dtypes become numbers, exactly (see DTYPES), and a 64-bit integer
- * beyond ±2^53 is an error rather than a rounded value.
+ * beyond ±2^53 is an error rather than a rounded value. Names are data: the returned objects
+ * have no prototype, so `__proto__` or `constructor` is a tensor name like any other.
  */
 export function decodeSafetensors(bytes: Uint8Array): SafetensorsContents {
-  const op = "decodeSafetensors";
-  if (!(bytes instanceof Uint8Array)) {
-    throw new SafetensorsError(op, `expected the file as a Uint8Array, got ${describe(bytes)}`);
-  }
-  // Declared with its type so that TypeScript knows code after a failed check is unreachable.
-  const fail: (rule: string) => never = (rule) => {
-    throw new SafetensorsError(op, rule);
-  };
-
-  // 1. The length prefix and the header bytes.
-  if (bytes.length < 8) {
-    fail(`file is ${bytes.length} bytes long, shorter than the 8-byte header length that starts every file`);
-  }
+  if (!(bytes instanceof Uint8Array)) fail(`expected the file as a Uint8Array, got ${describeValue(bytes)}`);
+  const { header, bufferStart } = readHeader(bytes);
+  const metadata = readMetadata(header[METADATA_KEY]);
+  const infos = Object.entries(header).flatMap(([name, entry]) => (name === METADATA_KEY ? [] : [readTensorInfo(name, entry, bytes.length - bufferStart)]));
+  checkCoverage(infos, bytes.length - bufferStart);
+  // Everything is valid: copy the elements out.
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerBytes = readUint64(view, 0);
-  if (headerBytes > MAX_HEADER_BYTES) {
-    fail(`header length ${headerBytes} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
+  const tensors: Record<string, NamedTensor> = Object.create(null);
+  for (const info of infos) {
+    const data = readElements(view, bufferStart + info.begin, info.dtype, sizeOf(info.shape), (rule) => fail(`tensor ${quote(info.name)}: ${rule}`));
+    tensors[info.name] = { shape: info.shape, data };
   }
+  return { tensors, metadata };
+}
+
+/** The length prefix and the header: a JSON object in UTF-8, with no repeated keys. */
+function readHeader(bytes: Uint8Array): { header: Record<string, unknown>; bufferStart: number } {
+  if (bytes.length < 8) fail(`file is ${bytes.length} bytes long, shorter than the 8-byte header length that starts every file`);
+  const headerBytes = readUint64(new DataView(bytes.buffer, bytes.byteOffset, 8), 0);
+  if (headerBytes > MAX_HEADER_BYTES) fail(`header length ${headerBytes} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
   if (8 + headerBytes > bytes.length) {
     fail(`header length ${headerBytes} runs past the end of the file (${bytes.length} bytes, so at most ${bytes.length - 8})`);
   }
   const text = utf8Decode(bytes, 8, 8 + headerBytes);
-  if (typeof text === "number") {
-    fail(`header is not valid UTF-8: bad byte 0x${bytes[text]!.toString(16).padStart(2, "0")} at file offset ${text}`);
-  }
-
-  // 2. The header is a JSON object with no repeated keys.
-  if (!text.startsWith("{")) {
-    fail(`header must be a JSON object starting with '{', but it starts with ${JSON.stringify(text.slice(0, 20))}`);
-  }
+  if (typeof text === "number") fail(`header is not valid UTF-8: bad byte 0x${bytes[text]!.toString(16).padStart(2, "0")} at file offset ${text}`);
+  if (!text.startsWith("{")) fail(`header must be a JSON object starting with '{', but it starts with ${JSON.stringify(text.slice(0, 20))}`);
   let header: Record<string, unknown>;
   try {
     header = JSON.parse(text) as Record<string, unknown>;
@@ -234,91 +240,66 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsContents {
     fail(`header is not valid JSON (${(error as Error).message})`);
   }
   const duplicate = findDuplicateKey(text);
-  if (duplicate !== null) {
-    fail(`header repeats the key ${quote(duplicate)}; keys must be unique`);
-  }
+  if (duplicate !== null) fail(`header repeats the key ${quote(duplicate)}; keys must be unique`);
+  return { header, bufferStart: 8 + headerBytes };
+}
 
-  // 3. The metadata: strings only.
-  const metadata: Record<string, string> = {};
-  const rawMetadata = header[METADATA_KEY];
-  if (rawMetadata !== undefined && rawMetadata !== null) {
-    if (typeof rawMetadata !== "object" || Array.isArray(rawMetadata)) {
-      fail(`${quote(METADATA_KEY)} must be an object of strings, got ${describeJson(rawMetadata)}`);
-    }
-    for (const [key, value] of Object.entries(rawMetadata)) {
-      if (typeof value !== "string") {
-        fail(`${quote(METADATA_KEY)} value for ${quote(key)} must be a string, got ${describeJson(value)}`);
-      }
-      setOwn(metadata, key, value);
-    }
+/** The `__metadata__`: strings only (absent or null: none). */
+function readMetadata(raw: unknown): Record<string, string> {
+  const metadata: Record<string, string> = Object.create(null);
+  if (raw === undefined || raw === null) return metadata;
+  if (typeof raw !== "object" || Array.isArray(raw)) fail(`${quote(METADATA_KEY)} must be an object of strings, got ${describeJson(raw)}`);
+  for (const [key, value] of Object.entries(raw)) {
+    if (typeof value !== "string") fail(`${quote(METADATA_KEY)} value for ${quote(key)} must be a string, got ${describeJson(value)}`);
+    metadata[key] = value;
   }
+  return metadata;
+}
 
-  // 4. Each tensor entry on its own: dtype, shape, offsets, and a size that matches.
-  const bufferStart = 8 + headerBytes;
-  const bufferBytes = bytes.length - bufferStart;
-  const infos: TensorInfo[] = [];
-  for (const [name, entry] of Object.entries(header)) {
-    if (name === METADATA_KEY) continue;
-    const where = `tensor ${quote(name)}`;
-    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
-      fail(`${where}: expected { "dtype", "shape", "data_offsets" }, got ${describeJson(entry)}`);
-    }
-    const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
-    if (typeof dtype !== "string") fail(`${where}: "dtype" must be a string, got ${describeJson(dtype)}`);
-    const dtypeInfo = Object.hasOwn(DTYPES, dtype) ? DTYPES[dtype]! : fail(`${where}: unknown dtype ${quote(dtype)}`);
-    if (!dtypeInfo.readable) {
-      fail(`${where}: dtype ${dtype} is not supported; only ${READABLE_DTYPES.join(", ")} can be read`);
-    }
-    if (!isShape(shape)) {
-      fail(`${where}: "shape" must be an array of non-negative integers, got ${describeJson(shape)}`);
-    }
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isNonNegativeInteger)) {
-      fail(`${where}: "data_offsets" must be [begin, end] with non-negative integers, got ${describeJson(offsets)}`);
-    }
-    const [begin, end] = offsets as [number, number];
-    if (begin > end) fail(`${where}: data_offsets [${begin},${end}] end before they begin`);
-    if (end > bufferBytes) {
-      fail(`${where}: data_offsets [${begin},${end}] run past the end of the byte buffer (${bufferBytes} bytes)`);
-    }
-    const count = elementCount(shape);
-    const needed = count * dtypeInfo.bytes;
-    if (!Number.isSafeInteger(needed)) fail(`${where}: shape ${fmtShape(shape)} is too large`);
-    if (end - begin !== needed) {
-      fail(
-        `${where}: data_offsets [${begin},${end}] hold ${end - begin} bytes, but shape ` +
-          `${fmtShape(shape)} of ${dtype} needs ${count} × ${dtypeInfo.bytes} = ${needed} bytes`,
-      );
-    }
-    infos.push({ name, dtype, shape: [...shape], begin, end });
+/** One tensor entry on its own: a readable dtype, a shape, offsets inside the buffer, and a size that matches. */
+function readTensorInfo(name: string, entry: unknown, bufferBytes: number): TensorInfo {
+  const where = `tensor ${quote(name)}`;
+  if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
+    fail(`${where}: expected { "dtype", "shape", "data_offsets" }, got ${describeJson(entry)}`);
   }
+  const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
+  if (typeof dtype !== "string") fail(`${where}: "dtype" must be a string, got ${describeJson(dtype)}`);
+  const dtypeInfo = Object.hasOwn(DTYPES, dtype) ? DTYPES[dtype]! : fail(`${where}: unknown dtype ${quote(dtype)}`);
+  if (!dtypeInfo.readable) fail(`${where}: dtype ${dtype} is not supported; only ${READABLE_DTYPES.join(", ")} can be read`);
+  if (!isShape(shape)) fail(`${where}: "shape" must be an array of non-negative integers, got ${describeJson(shape)}`);
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isNonNegativeInteger)) {
+    fail(`${where}: "data_offsets" must be [begin, end] with non-negative integers, got ${describeJson(offsets)}`);
+  }
+  const [begin, end] = offsets as [number, number];
+  if (begin > end) fail(`${where}: data_offsets [${begin},${end}] end before they begin`);
+  if (end > bufferBytes) fail(`${where}: data_offsets [${begin},${end}] run past the end of the byte buffer (${bufferBytes} bytes)`);
+  const count = sizeOf(shape);
+  const needed = count * dtypeInfo.bytes;
+  if (!Number.isSafeInteger(needed)) fail(`${where}: shape ${fmtShape(shape)} is too large`);
+  if (end - begin !== needed) {
+    fail(`${where}: data_offsets [${begin},${end}] hold ${end - begin} bytes, but shape ${fmtShape(shape)} of ${dtype} needs ${count} × ${dtypeInfo.bytes} = ${needed} bytes`);
+  }
+  return { name, dtype, shape: [...shape], begin, end };
+}
 
-  // 5. Together the tensors cover the byte buffer exactly: sorted by offset, each one begins
-  //    where the previous one ended, and the last one ends at the end of the file.
+/**
+ * Together the tensors cover the byte buffer exactly: sorted by offset, each one begins where
+ * the previous one ended, and the last one ends at the end of the file. Sorts `infos`.
+ */
+function checkCoverage(infos: TensorInfo[], bufferBytes: number): void {
   infos.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let covered = 0;
   let previous: TensorInfo | null = null;
   for (const info of infos) {
     const range = `tensor ${quote(info.name)} data_offsets [${info.begin},${info.end}]`;
-    if (info.begin < covered) {
-      fail(`${range} overlap tensor ${quote(previous!.name)} data_offsets [${previous!.begin},${previous!.end}]`);
-    }
-    if (info.begin > covered) {
-      fail(`${range} leave a hole: bytes [${covered},${info.begin}) of the byte buffer belong to no tensor`);
-    }
+    if (info.begin < covered) fail(`${range} overlap tensor ${quote(previous!.name)} data_offsets [${previous!.begin},${previous!.end}]`);
+    if (info.begin > covered) fail(`${range} leave a hole: bytes [${covered},${info.begin}) of the byte buffer belong to no tensor`);
     covered = info.end;
     previous = info;
   }
   if (covered !== bufferBytes) {
     fail(`the tensors cover ${covered} bytes but the byte buffer holds ${bufferBytes}: bytes [${covered},${bufferBytes}) belong to no tensor`);
   }
-
-  // 6. Everything is valid: copy the elements out.
-  const tensors: Record<string, NamedTensor> = {};
-  for (const info of infos) {
-    const data = readElements(view, bufferStart + info.begin, info.dtype, elementCount(info.shape), (rule) => fail(`tensor ${quote(info.name)}: ${rule}`));
-    setOwn(tensors, info.name, { shape: info.shape, data });
-  }
-  return { tensors, metadata };
 }
 
 /** Reads `count` little-endian elements of a readable dtype into a new array. */
@@ -464,24 +445,9 @@ function isShape(x: unknown): x is readonly number[] {
   return Array.isArray(x) && x.every(isNonNegativeInteger);
 }
 
-function elementCount(shape: readonly number[]): number {
-  let count = 1;
-  for (const d of shape) count *= d;
-  return count;
-}
-
 /** Compares by UTF-16 code units, so the order never depends on the locale. */
 function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Sets an own property even for the name "__proto__", which `obj[key] = v` would not. */
-function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
-  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
-}
-
-function fmtShape(shape: readonly number[]): string {
-  return `[${shape.join(",")}]`;
 }
 
 function quote(name: string): string {
@@ -493,14 +459,6 @@ function describeJson(value: unknown): string {
   if (value === undefined) return "nothing";
   const json = JSON.stringify(value) ?? String(value);
   return json.length > 60 ? `${json.slice(0, 57)}...` : json;
-}
-
-/** The kind of a value for error messages: `Int32Array`, `array`, `null`, `number`… */
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "object") return (value as object).constructor?.name ?? "an object";
-  return typeof value;
 }
 
 // ---------------------------------------------------------------------------------------------

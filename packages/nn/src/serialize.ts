@@ -11,7 +11,11 @@
  * Checkpoints: the weights ("model.<name>"), the optimizer's slots ("optimizer.<slot>.<index>"),
  * tensors inside callback states ("callback.<i>.<path>", e.g. early stopping's best weights)
  * and, in the `__metadata__`, everything else as JSON: epoch, step, generator states, history,
- * group weights, callback kinds and states, and the optimizer's hyperparameters.
+ * group weights, callback kinds and states, and the optimizer's hyperparameters — and a CRC-32
+ * of the whole file, verified on load, so that a damaged file is refused instead of training on.
+ *
+ * Names are data throughout: state dicts read from files have no prototype, so a tensor named
+ * `__proto__`, `constructor` or `toString` is an ordinary (and, to a model, unexpected) name.
  */
 import { NDArray, ShapeError, transpose } from "@zerograd/tensor";
 import { Conv2D } from "./layers/conv.js";
@@ -47,7 +51,7 @@ function named(a: NDArray): NamedTensor {
 /** The model's state dict as safetensors tensors, with conv filters in the chosen layout. */
 export function weightsAsTensors(model: AnyModule, layout: WeightsLayout = "native"): Record<string, NamedTensor> {
   const convs = layout === "pytorch" ? convFilterNames(model) : new Set<string>();
-  const out: Record<string, NamedTensor> = {};
+  const out: Record<string, NamedTensor> = Object.create(null);
   for (const [name, value] of Object.entries(model.stateDict())) {
     out[name] = named(convs.has(name) ? new NDArray(transpose(value, TO_PYTORCH).copyData(), TO_PYTORCH.map((a) => value.shape[a]!)) : value);
   }
@@ -70,7 +74,7 @@ export function loadWeights(model: AnyModule, bytes: Uint8Array, options: { stri
   const { tensors } = decodeSafetensors(bytes);
   const convs = options.layout === "pytorch" ? convFilterNames(model) : new Set<string>();
   const counters = new Set(model.namedModules().flatMap(([path, m]) => (m instanceof BatchNormalization ? [path ? `${path}.num_batches_tracked` : "num_batches_tracked"] : [])));
-  const state: Record<string, NDArray> = {};
+  const state: Record<string, NDArray> = Object.create(null);
   for (const [name, t] of Object.entries(tensors)) {
     if (counters.has(name)) continue;
     const a = new NDArray(t.data, t.shape);
@@ -156,12 +160,12 @@ function insertTensors(value: unknown, tensors: Record<string, NamedTensor>, fai
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, insertTensors(v, tensors, fail)]));
 }
 
-/** Encodes a training checkpoint as one safetensors file. */
+/** Encodes a training checkpoint as one safetensors file, with its CRC-32 in the metadata. */
 export function encodeCheckpoint(checkpoint: TrainingCheckpoint): Uint8Array {
-  const tensors: Record<string, NamedTensor> = {};
+  const tensors: Record<string, NamedTensor> = Object.create(null);
   for (const [name, value] of Object.entries(checkpoint.weights)) tensors[`model.${name}`] = named(value);
   const callbacks = checkpoint.callbacks.map((c, i) => ({ kind: c.kind, state: extractTensors(c.state, `callback.${i}`, tensors) }));
-  const present: Record<string, number[]> = {};
+  const present: Record<string, number[]> = Object.create(null);
   for (const [slot, list] of Object.entries(checkpoint.optimizer.slots)) {
     present[slot] = [];
     list.forEach((a, i) => {
@@ -172,47 +176,32 @@ export function encodeCheckpoint(checkpoint: TrainingCheckpoint): Uint8Array {
   }
   const { weights: _w, optimizer, ...rest } = checkpoint;
   const state = { ...rest, callbacks, optimizer: { type: optimizer.type, lr: optimizer.lr, options: optimizer.options, steps: optimizer.steps, slots: present }, weightNames: Object.keys(checkpoint.weights) };
-  return encodeSafetensors(tensors, { format: CHECKPOINT_FORMAT, state: toJson(state) });
+  const bytes = encodeSafetensors(tensors, { format: CHECKPOINT_FORMAT, state: toJson(state), [CHECKSUM_KEY]: UNSET_CHECKSUM });
+  const at = checksumAt(bytes);
+  if (at < 0) throw new Error("internal: encodeCheckpoint: the checksum field is missing from the header it wrote");
+  writeAscii(bytes, at, hex32(fileChecksum(bytes, at)));
+  return bytes;
 }
 
-/** Decodes a checkpoint written by encodeCheckpoint; malformed files throw before anything is returned. */
+/**
+ * Decodes a checkpoint written by encodeCheckpoint. The checksum is verified first, then the
+ * file's structure and every part of the state: a damaged or malformed file throws before
+ * anything is returned. Checkpoints written before checksums existed (no `crc32` in their
+ * metadata) still load, unverified.
+ */
 export function decodeCheckpoint(bytes: Uint8Array): TrainingCheckpoint {
-  const op = "decodeCheckpoint";
+  verifyChecksum(bytes);
   const { tensors, metadata } = decodeSafetensors(bytes);
-  const fail = (rule: string): never => {
-    throw new SafetensorsError(op, rule);
-  };
-  if (metadata.format === "zerograd.checkpoint/1") fail(`the checkpoint has the older format "zerograd.checkpoint/1" (callback states without their kinds), which this version no longer reads; expected ${JSON.stringify(CHECKPOINT_FORMAT)}`);
-  if (metadata.format !== CHECKPOINT_FORMAT) fail(`not a training checkpoint: metadata "format" is ${JSON.stringify(metadata.format)}, expected ${JSON.stringify(CHECKPOINT_FORMAT)}`);
-  let state: Record<string, unknown>;
-  try {
-    state = fromJson(metadata.state ?? "") as Record<string, unknown>;
-  } catch (e) {
-    return fail(`the checkpoint state is not valid JSON (${(e as Error).message})`);
-  }
-  if (typeof state !== "object" || state === null) fail("the checkpoint state must be a JSON object");
+  const state = readCheckpointState(metadata);
   const int = (v: unknown, name: string) => (Number.isInteger(v) && (v as number) >= 0 ? (v as number) : fail(`${name} must be a non-negative integer, got ${JSON.stringify(v)}`));
   const epoch = int(state.epoch, "epoch");
   const globalStep = int(state.globalStep, "globalStep");
   const weightNames = Array.isArray(state.weightNames) ? (state.weightNames as unknown[]) : fail("weightNames must be a list");
-  const weights: StateDict = {};
+  const weights: StateDict = Object.create(null);
   for (const name of weightNames) {
     const t = typeof name === "string" ? tensors[`model.${name}`] : undefined;
     if (!t) fail(`the weight ${JSON.stringify(name)} is listed but its tensor is missing`);
-    weights[name as string] = new NDArray(t!.data, t!.shape);
-  }
-  const opt = state.optimizer as Record<string, unknown> | undefined;
-  if (typeof opt !== "object" || opt === null || typeof opt.type !== "string" || !Array.isArray(opt.steps)) fail("the optimizer state is malformed");
-  const slots: Record<string, (NDArray | null)[]> = {};
-  const n = (opt!.steps as unknown[]).length;
-  for (const [slot, indices] of Object.entries((opt!.slots ?? {}) as Record<string, unknown>)) {
-    if (!Array.isArray(indices)) fail(`optimizer slot ${JSON.stringify(slot)} must list parameter indices`);
-    slots[slot] = new Array<NDArray | null>(n).fill(null);
-    for (const i of indices as unknown[]) {
-      const t = tensors[`optimizer.${slot}.${String(i)}`];
-      if (!Number.isInteger(i) || (i as number) < 0 || (i as number) >= n || !t) fail(`optimizer slot ${JSON.stringify(slot)} lists parameter ${JSON.stringify(i)} but has no tensor for it`);
-      slots[slot]![i as number] = new NDArray(t!.data, t!.shape);
-    }
+    weights[name as string] = new NDArray(t.data, t.shape);
   }
   const rng = state.rng as TrainingCheckpoint["rng"] | undefined;
   if (typeof rng !== "object" || rng === null || !Array.isArray(rng.shuffle) || typeof rng.model !== "object") fail("the generator states are malformed");
@@ -227,11 +216,123 @@ export function decodeCheckpoint(bytes: Uint8Array): TrainingCheckpoint {
     epoch,
     globalStep,
     weights,
-    optimizer: { type: opt!.type as string, lr: opt!.lr as number, options: opt!.options as Record<string, number | boolean>, steps: opt!.steps as number[], slots },
-    rng: rng!,
+    optimizer: readOptimizerState(state.optimizer, tensors),
+    rng,
     history: (state.history ?? {}) as Record<string, number[]>,
     groupWeights: (state.groupWeights ?? {}) as Record<string, Record<number, number>>,
     callbacks,
   };
 }
 
+function fail(rule: string): never {
+  throw new SafetensorsError("decodeCheckpoint", rule);
+}
+
+/** The metadata of a checkpoint: its format, and the state as a JSON object. */
+function readCheckpointState(metadata: Record<string, string>): Record<string, unknown> {
+  if (metadata.format === "zerograd.checkpoint/1") fail(`the checkpoint has the older format "zerograd.checkpoint/1" (callback states without their kinds), which this version no longer reads; expected ${JSON.stringify(CHECKPOINT_FORMAT)}`);
+  if (metadata.format !== CHECKPOINT_FORMAT) fail(`not a training checkpoint: metadata "format" is ${JSON.stringify(metadata.format)}, expected ${JSON.stringify(CHECKPOINT_FORMAT)}`);
+  const unknown = Object.keys(metadata).filter((key) => !["format", "state", CHECKSUM_KEY].includes(key));
+  if (unknown.length > 0) fail(`unexpected metadata ${unknown.map((k) => JSON.stringify(k)).join(", ")}: a checkpoint holds only "format", "state" and "${CHECKSUM_KEY}" (is the file damaged?)`);
+  let state: unknown;
+  try {
+    state = fromJson(metadata.state ?? "");
+  } catch (e) {
+    return fail(`the checkpoint state is not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof state !== "object" || state === null) fail("the checkpoint state must be a JSON object");
+  return state as Record<string, unknown>;
+}
+
+/** The optimizer's part: its hyperparameters from the JSON, its slots from the tensors (by the indices the JSON lists). */
+function readOptimizerState(raw: unknown, tensors: Record<string, NamedTensor>): OptimizerState {
+  const opt = raw as Record<string, unknown> | undefined;
+  if (typeof opt !== "object" || opt === null || typeof opt.type !== "string" || !Array.isArray(opt.steps)) fail("the optimizer state is malformed");
+  const slots: Record<string, (NDArray | null)[]> = Object.create(null);
+  const n = opt.steps.length;
+  for (const [slot, indices] of Object.entries((opt.slots ?? {}) as Record<string, unknown>)) {
+    if (!Array.isArray(indices)) fail(`optimizer slot ${JSON.stringify(slot)} must list parameter indices`);
+    slots[slot] = new Array<NDArray | null>(n).fill(null);
+    for (const i of indices as unknown[]) {
+      const t = tensors[`optimizer.${slot}.${String(i)}`];
+      if (!Number.isInteger(i) || (i as number) < 0 || (i as number) >= n || !t) fail(`optimizer slot ${JSON.stringify(slot)} lists parameter ${JSON.stringify(i)} but has no tensor for it`);
+      slots[slot]![i as number] = new NDArray(t.data, t.shape);
+    }
+  }
+  return { type: opt.type, lr: opt.lr as number, options: opt.options as Record<string, number | boolean>, steps: opt.steps as number[], slots };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The checksum
+
+/** The metadata key of the checksum: eight lowercase hex digits. */
+const CHECKSUM_KEY = "crc32";
+/** What the checksum field holds while the checksum is computed (written, then overwritten). */
+const UNSET_CHECKSUM = "00000000";
+
+/**
+ * The CRC-32 of a whole checkpoint file as written with its checksum field set to eight zeros
+ * (so `zlib.crc32` of that file gives the same number). It covers the length prefix, the header
+ * — names, shapes, offsets, the JSON state — and every tensor byte. `at` is where the field's
+ * digits sit.
+ */
+function fileChecksum(bytes: Uint8Array, at: number): number {
+  const zeros = Uint8Array.from(UNSET_CHECKSUM, (c) => c.charCodeAt(0));
+  return crc32(bytes.subarray(at + 8), crc32(zeros, crc32(bytes.subarray(0, at))));
+}
+
+/**
+ * Verifies the checksum, before the file is decoded: so that damage anywhere reads as damage,
+ * whatever else it happens to break. Without a checksum (an older checkpoint) it does nothing.
+ */
+function verifyChecksum(bytes: Uint8Array): void {
+  if (!(bytes instanceof Uint8Array) || bytes.length < 8) return; // decodeSafetensors says what is wrong
+  const at = checksumAt(bytes);
+  if (at < 0) return;
+  const stored = String.fromCharCode(...bytes.subarray(at, at + 8));
+  const actual = fileChecksum(bytes, at);
+  if (!/^[0-9a-f]{8}$/.test(stored) || parseInt(stored, 16) !== actual) {
+    fail(`the file is damaged: its checksum (${CHECKSUM_KEY} ${JSON.stringify(stored)}) does not match its contents (${hex32(actual)}); nothing was loaded`);
+  }
+}
+
+/**
+ * Where the checksum's eight characters start in the header (just after `"crc32":"`), or −1.
+ * The pattern cannot occur elsewhere: in names and in the JSON state every `"` is escaped.
+ */
+function checksumAt(bytes: Uint8Array): number {
+  const pattern = Uint8Array.from(`"${CHECKSUM_KEY}":"`, (c) => c.charCodeAt(0));
+  const headerEnd = Math.min(bytes.length, 8 + new DataView(bytes.buffer, bytes.byteOffset, 8).getUint32(0, true));
+  search: for (let i = 8; i + pattern.length + 8 <= headerEnd; i++) {
+    for (let k = 0; k < pattern.length; k++) if (bytes[i + k] !== pattern[k]) continue search;
+    return i + pattern.length;
+  }
+  return -1;
+}
+
+/** CRC-32 (IEEE 802.3: zlib's, PNG's), byte by byte with a 256-entry table; `crc` continues a previous one. */
+function crc32(bytes: Uint8Array, crc = 0): number {
+  const table = (crcTable ??= makeCrcTable());
+  let c = ~crc;
+  for (let i = 0; i < bytes.length; i++) c = table[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+let crcTable: Int32Array | null = null;
+
+/** table[n] = the CRC of the byte n: eight shifts by the reflected polynomial 0xEDB88320. */
+function makeCrcTable(): Int32Array {
+  const table = new Int32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c;
+  }
+  return table;
+}
+
+const hex32 = (n: number) => n.toString(16).padStart(8, "0");
+
+function writeAscii(bytes: Uint8Array, at: number, text: string): void {
+  for (let i = 0; i < text.length; i++) bytes[at + i] = text.charCodeAt(i);
+}

@@ -1,11 +1,11 @@
 import { Tensor, mul, square, sub, sum, tensor } from "@zerograd/autograd";
-import { NDArray, ShapeError } from "@zerograd/tensor";
+import { NDArray, ShapeError, type Storage } from "@zerograd/tensor";
 import { describe, expect, test } from "vitest";
 import {
   Adam,
   AdamW,
   Dense,
-  type Optimizer,
+  Optimizer,
   Parameter,
   RMSprop,
   SGD,
@@ -179,7 +179,7 @@ describe("optimizer state", () => {
     expect(() => other.loadStateDict(good)).toThrow(ShapeError);
     expect(other.stateDict()).toEqual(before);
     expect(() => opt.loadStateDict({ ...good, steps: [1] })).toThrow(/steps must be 2 non-negative integers/);
-    expect(() => opt.loadStateDict({ ...good, lr: NaN })).toThrow(/learning rate must be a finite number/);
+    expect(() => opt.loadStateDict({ ...good, lr: NaN })).toThrow("SGD.loadStateDict: lr must be a finite number ≥ 0, got NaN");
   });
 
   test("constructor checks", () => {
@@ -189,7 +189,7 @@ describe("optimizer state", () => {
     expect(() => new SGD([tensor([1, 2], { requiresGrad: true }).mul(2)])).toThrow("SGD: parameter 0 [2] must be a leaf tensor (a Parameter), not the result of an op");
     expect(() => new SGD([p], { nesterov: true })).toThrow(/Nesterov momentum needs momentum > 0/);
     expect(() => new Adam([p], { betas: [1, 0.9] })).toThrow("Adam: betas[0] must be in [0, 1), got 1");
-    expect(() => new RMSprop([p], { lr: -1 })).toThrow(/learning rate must be a finite number ≥ 0/);
+    expect(() => new RMSprop([p], { lr: -1 })).toThrow("RMSprop: lr must be a finite number ≥ 0, got -1");
   });
 });
 
@@ -197,13 +197,13 @@ describe("hyperparameters are checked: in the constructor, in step() and in load
   const param = () => new Parameter(new NDArray(new Float32Array([1, 2]), [2]));
 
   test("finite values in range, booleans as booleans", () => {
-    expect(() => new SGD([param()], { momentum: Infinity })).toThrow("SGD: momentum must be a finite number ≥ 0, got Infinity");
+    expect(() => new SGD([param()], { momentum: Infinity })).toThrow("SGD: momentum must be in [0, 1), got Infinity");
     expect(() => new SGD([param()], { weightDecay: -3 })).toThrow("SGD: weightDecay must be a finite number ≥ 0, got -3");
     expect(() => new SGD([param()], { momentum: 0.9, nesterov: "yes" as never })).toThrow('SGD: nesterov must be true or false, got "yes"');
-    expect(() => new Adam([param()], { eps: Infinity })).toThrow("Adam: eps must be a finite number ≥ 0, got Infinity");
+    expect(() => new Adam([param()], { eps: Infinity })).toThrow("Adam: eps must be a finite number > 0, got Infinity");
     expect(() => new Adam([param()], { betas: [0.9, 1] })).toThrow("Adam: betas[1] must be in [0, 1), got 1");
     expect(() => new RMSprop([param()], { centered: 1 as never })).toThrow("RMSprop: centered must be true or false, got 1");
-    expect(() => new RMSprop([param()], { alpha: NaN })).toThrow("RMSprop: alpha must be in [0, 1], got NaN");
+    expect(() => new RMSprop([param()], { alpha: NaN })).toThrow("RMSprop: alpha must be in [0, 1), got NaN");
   });
 
   test("a field changed after construction is checked at the next step", () => {
@@ -211,7 +211,7 @@ describe("hyperparameters are checked: in the constructor, in step() and in load
     const opt = new SGD([p], { lr: 0.1, momentum: 0.5 });
     opt.momentum = Infinity;
     p.grad = tensor([0.5, 0.5]);
-    expect(() => opt.step()).toThrow("SGD: momentum must be a finite number ≥ 0, got Infinity");
+    expect(() => opt.step()).toThrow("SGD: momentum must be in [0, 1), got Infinity");
     expect(Array.from(p.data)).toEqual([1, 2]);
   });
 
@@ -222,7 +222,7 @@ describe("hyperparameters are checked: in the constructor, in step() and in load
     for (const [key, value, message] of [
       ["beta2", 1, "Adam.loadStateDict: betas[1] must be in [0, 1), got 1"],
       ["weightDecay", -3, "Adam.loadStateDict: weightDecay must be a finite number ≥ 0, got -3"],
-      ["eps", Infinity, "Adam.loadStateDict: eps must be a finite number ≥ 0, got Infinity"],
+      ["eps", Infinity, "Adam.loadStateDict: eps must be a finite number > 0, got Infinity"],
     ] as const) {
       const state = opt.stateDict();
       state.options[key] = value;
@@ -331,9 +331,9 @@ describe("learning-rate schedules match their formulas", () => {
   });
 
   test("bad arguments", () => {
-    expect(() => stepDecay(0.1, 0)).toThrow(/stepSize must be a positive integer/);
+    expect(() => stepDecay(0.1, 0)).toThrow(/stepSize must be an integer ≥ 1/);
     expect(() => cosineDecay(0.1, 10, 0.5)).toThrow(/final must be in \[0, initial\]/);
-    expect(() => exponentialDecay(0.1, 0.9)(-1)).toThrow(/the step must be a non-negative integer/);
+    expect(() => exponentialDecay(0.1, 0.9)(-1)).toThrow(/step must be an integer ≥ 0, got -1/);
   });
 
   test("in a hand-written loop, a schedule sets optimizer.lr", () => {
@@ -350,5 +350,180 @@ describe("learning-rate schedules match their formulas", () => {
     const [p0, p1] = Array.from(p.data);
     expect(p0).toBeCloseTo(0.9275, 12);
     expect(p1).toBeCloseTo(-1.09, 12);
+  });
+});
+
+describe("options bags: unknown keys are errors with a hint", () => {
+  const p = () => new Parameter(new NDArray(new Float32Array([1, 2]), [2]));
+
+  test("learning_rate → lr, and other near misses", () => {
+    expect(() => new Adam([p()], { learning_rate: 0.1 } as never)).toThrow('Adam: unknown option "learning_rate" (did you mean "lr"?)');
+    expect(() => new SGD([p()], { learningRate: 0.1 } as never)).toThrow('SGD: unknown option "learningRate" (did you mean "lr"?)');
+    expect(() => new AdamW([p()], { weight_decay: 0.1 } as never)).toThrow('AdamW: unknown option "weight_decay" (did you mean "weightDecay"?)');
+    expect(() => new RMSprop([p()], { momentom: 0.5 } as never)).toThrow('RMSprop: unknown option "momentom" (did you mean "momentum"?)');
+    expect(() => new SGD([p()], { beta1: 0.5 } as never)).toThrow(/SGD: unknown option "beta1"; known options: lr, momentum, dampening, nesterov, weightDecay, nonFinite/);
+    expect(() => new Adam([p()], "fast" as never)).toThrow(TypeError);
+  });
+
+  test("the type and the defaults come from the same declaration", () => {
+    const sgd = new SGD([p()]);
+    expect([sgd.lr, sgd.momentum, sgd.dampening, sgd.nesterov, sgd.weightDecay, sgd.nonFinite]).toEqual([0.01, 0, 0, false, 0, "error"]);
+    const adamw = new AdamW([p()], { betas: [0.8, 0.9] });
+    expect([adamw.lr, adamw.beta1, adamw.beta2, adamw.eps, adamw.weightDecay]).toEqual([0.001, 0.8, 0.9, 1e-8, 0.01]);
+    expect(new Adam([p()]).weightDecay).toBe(0);
+    const rms = new RMSprop([p()], { centered: true });
+    expect([rms.lr, rms.alpha, rms.eps, rms.momentum, rms.centered]).toEqual([0.01, 0.99, 1e-8, 0, true]);
+  });
+
+  test("schedules and clipping check their arguments by one declaration too", () => {
+    expect(() => stepDecay(0.1, 0)).toThrow("stepDecay: stepSize must be an integer ≥ 1, got 0");
+    expect(() => stepDecay(0.1, undefined as never)).toThrow("stepDecay: stepSize must be an integer ≥ 1, got undefined");
+    expect(() => exponentialDecay(0.1, -0.5)).toThrow("exponentialDecay: gamma must be a finite number > 0, got -0.5");
+    expect(() => constantLr(Infinity)).toThrow("constantLr: initial must be a finite number > 0, got Infinity");
+    expect(() => cosineDecay(0.1, 1.5)).toThrow("cosineDecay: totalSteps must be an integer ≥ 1, got 1.5");
+    expect(() => linearWarmup(-1, 0.1)).toThrow("linearWarmup: warmupSteps must be an integer ≥ 0, got -1");
+    expect(() => linearWarmup(2, "0.1" as never)).toThrow(TypeError);
+    expect(() => constantLr(0.1)(0.5)).toThrow("constantLr: step must be an integer ≥ 0, got 0.5");
+    expect(() => clipGradNorm([], NaN)).toThrow("clipGradNorm: maxNorm must be a finite number > 0, got NaN");
+    expect(() => clipGradValue([], -1)).toThrow("clipGradValue: clipValue must be a number > 0, got -1");
+    expect(() => clipGradValue([], "1" as never)).toThrow(TypeError);
+  });
+});
+
+describe("hyperparameters in their valid ranges", () => {
+  const p = () => new Parameter(new NDArray(new Float32Array([1, 2]), [2]));
+
+  test("momentum, dampening, betas and alpha in [0, 1); eps > 0; weight decay ≥ 0; lr ≥ 0 and finite", () => {
+    for (const momentum of [2, 1e9, 1, -0.1]) expect(() => new SGD([p()], { momentum })).toThrow(`SGD: momentum must be in [0, 1), got ${momentum}`);
+    expect(() => new SGD([p()], { momentum: 0.9, dampening: 1 })).toThrow("SGD: dampening must be in [0, 1), got 1");
+    expect(() => new RMSprop([p()], { momentum: 1 })).toThrow("RMSprop: momentum must be in [0, 1), got 1");
+    expect(() => new RMSprop([p()], { alpha: 1 })).toThrow("RMSprop: alpha must be in [0, 1), got 1");
+    expect(() => new AdamW([p()], { betas: [0.9, -0.1] })).toThrow("AdamW: betas[1] must be in [0, 1), got -0.1");
+    expect(() => new Adam([p()], { betas: [0.9] as never })).toThrow("Adam: betas must be [beta1, beta2], got [0.9]");
+    expect(() => new Adam([p()], { eps: 0 })).toThrow("Adam: eps must be a finite number > 0, got 0");
+    expect(() => new RMSprop([p()], { eps: 0 })).toThrow("RMSprop: eps must be a finite number > 0, got 0");
+    expect(() => new AdamW([p()], { weightDecay: -0.01 })).toThrow("AdamW: weightDecay must be a finite number ≥ 0, got -0.01");
+    expect(() => new SGD([p()], { lr: Infinity })).toThrow("SGD: lr must be a finite number ≥ 0, got Infinity");
+    expect(() => new SGD([p()], { nonFinite: "ignore" as never })).toThrow('SGD: nonFinite must be one of "error", "skip", got "ignore"');
+    // The edges that are allowed:
+    expect(() => new SGD([p()], { lr: 0, momentum: 0.999, dampening: 0.5, weightDecay: 0 })).not.toThrow();
+    expect(() => new Adam([p()], { betas: [0, 0] })).not.toThrow();
+  });
+
+  test("a field set out of range after construction is refused at the next step, before anything changes", () => {
+    const param = p();
+    const opt = new AdamW([param], { lr: 0.1 });
+    param.grad = tensor([1, 1]);
+    for (const [field, value, message] of [
+      ["beta1", 1, "AdamW: betas[0] must be in [0, 1), got 1"],
+      ["eps", 0, "AdamW: eps must be a finite number > 0, got 0"],
+      ["lr", NaN, "AdamW: lr must be a finite number ≥ 0, got NaN"],
+      ["nonFinite", "warn", 'AdamW: nonFinite must be one of "error", "skip", got "warn"'],
+    ] as const) {
+      const saved = (opt as unknown as Record<string, unknown>)[field];
+      (opt as unknown as Record<string, unknown>)[field] = value;
+      expect(() => opt.step()).toThrow(message);
+      expect(Array.from(param.data)).toEqual([1, 2]);
+      expect(opt.stateDict().steps).toEqual([0]);
+      (opt as unknown as Record<string, unknown>)[field] = saved;
+    }
+  });
+});
+
+describe("a non-finite gradient: refused before anything is written, or the step skipped", () => {
+  /** Two trained parameters; the second gradient holds `bad` at [1, 0] (a transposed view, as Dense's). */
+  function setup(bad: number, nonFinite?: "error" | "skip") {
+    const a = new Parameter(new NDArray(Float32Array.of(1, 2), [2]));
+    const b = new Parameter(new NDArray(Float32Array.of(1, 2, 3, 4, 5, 6), [2, 3]));
+    const opt = new Adam([a, b], { lr: 0.1, nonFinite });
+    const grads = () => {
+      a.grad = tensor([0.5, -0.5]);
+      b.grad = tensor([[1, 2], [3, 4], [5, 6]]).transpose(); // b's [1,0] is the storage's element 1
+    };
+    grads();
+    opt.step(); // slots exist and hold values
+    grads();
+    const storage = b.grad!.value.data;
+    storage[1] = bad;
+    return { a, b, opt, snapshot: () => ({ a: Array.from(a.data), b: Array.from(b.data), state: opt.stateDict() }) };
+  }
+
+  test.each([NaN, Infinity, -Infinity])("%s: a RangeError naming the optimizer, the parameter and the position; nothing changes", (bad) => {
+    const { opt, snapshot } = setup(bad);
+    const before = snapshot();
+    expect(() => opt.step()).toThrow(
+      `Adam.step: the gradient of parameter 1 [2,3] holds ${bad} at [1,0] (element 3); no parameter was updated (nonFinite: "skip" skips such steps instead)`,
+    );
+    expect(snapshot()).toEqual(before);
+    expect(opt.skippedSteps).toBe(0);
+  });
+
+  test('nonFinite: "skip" skips the whole step (weights, moments and step counts unchanged) and counts it', () => {
+    const { a, opt, snapshot } = setup(NaN, "skip");
+    const before = snapshot();
+    opt.step();
+    expect(snapshot()).toEqual(before);
+    expect(opt.skippedSteps).toBe(1);
+    // The next good step proceeds as if the skipped one never happened.
+    a.grad = tensor([0.5, -0.5]);
+    opt.params[1]!.grad = null;
+    opt.step();
+    expect(opt.stateDict().steps).toEqual([2, 1]);
+    expect(Array.from(a.data).every(Number.isFinite)).toBe(true);
+  });
+
+  test("given named parameters (model.namedParameters()), the error names the parameter", () => {
+    const model = new Dense(3, 2, { seed: 1 });
+    const opt = new SGD(model.namedParameters(), { lr: 0.1 });
+    expect(opt.params).toEqual(model.parameters());
+    expect(opt.paramNames).toEqual(["weight", "bias"]);
+    sum(model.call(tensor([[1, 2, 3]]))).backward();
+    model.bias!.grad = tensor([0, -Infinity]);
+    const before = model.parameters().map((p) => Array.from(p.data));
+    expect(() => opt.step()).toThrow('SGD.step: the gradient of parameter 1 "bias" [2] holds -Infinity at [1] (element 1); no parameter was updated');
+    expect(model.parameters().map((p) => Array.from(p.data))).toEqual(before);
+    expect(() => new SGD([["a", model.weight], ["b", model.weight]])).toThrow('SGD: parameter 1 "b" appears twice');
+  });
+
+  test("SGD, AdamW and RMSprop refuse too (the check is the base class's)", () => {
+    for (const make of [(ps: Parameter[]) => new SGD(ps, { momentum: 0.9 }), (ps: Parameter[]) => new AdamW(ps), (ps: Parameter[]) => new RMSprop(ps)]) {
+      const p = new Parameter(new NDArray(Float32Array.of(1, 2, 3), [3]));
+      const opt = make([p]);
+      p.grad = tensor([0, Infinity, NaN]);
+      expect(() => opt.step()).toThrow(`${opt.type}.step: the gradient of parameter 0 [3] holds Infinity at [1] (element 1)`);
+      expect(Array.from(p.data)).toEqual([1, 2, 3]);
+    }
+  });
+});
+
+describe("a user-defined optimizer", () => {
+  /** Sign descent, p ← p − lr·sign(g): the update loop is all a subclass writes. */
+  class SignSGD extends Optimizer {
+    constructor(params: Parameter[], lr: number) {
+      super("SignSGD", params, lr, []);
+    }
+    protected get options() {
+      return {};
+    }
+    protected set options(_: Record<string, number | boolean>) {}
+    protected checkOptions(): void {}
+    protected update(p: Storage, g: Storage): void {
+      for (let i = 0; i < p.length; i++) p[i] = p[i]! - this.lr * Math.sign(g[i]!);
+    }
+  }
+
+  test("gets the in-place step, the common checks and the non-finite refusal from the base class", () => {
+    const p = new Parameter(new NDArray(Float32Array.of(1, 2, 3, 4), [2, 2]));
+    expect(() => new SignSGD([p], -1)).toThrow("SignSGD: lr must be a finite number ≥ 0, got -1");
+    const opt = new SignSGD([p], 0.5);
+    p.grad = tensor([[3, -1], [0, 2]]).transpose(); // strided: read row-major as [[3, 0], [-1, 2]]
+    opt.step();
+    expect(Array.from(p.data)).toEqual([0.5, 2, 3.5, 3.5]);
+    opt.lr = NaN;
+    expect(() => opt.step()).toThrow("SignSGD: lr must be a finite number ≥ 0, got NaN");
+    opt.lr = 0.5;
+    p.grad = tensor([[NaN, 0], [0, 0]]);
+    expect(() => opt.step()).toThrow("SignSGD.step: the gradient of parameter 0 [2,2] holds NaN at [0,0] (element 0)");
+    expect(Array.from(p.data)).toEqual([0.5, 2, 3.5, 3.5]);
   });
 });

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { loadSafetensors, readFileBytes, saveSafetensors, writeFileAtomic } from "../src/node-io.js";
+import { FileError, loadSafetensors, readFileBytes, saveSafetensors, writeFileAtomic } from "../src/node-io.js";
 import {
   bfloat16ToNumber,
   decodeSafetensors,
@@ -140,13 +140,19 @@ describe("encodeSafetensors", () => {
     }
   });
 
-  test("a tensor named __proto__ stays an ordinary own entry", () => {
+  test("names are data: __proto__, constructor and toString are ordinary tensor and metadata names", () => {
     const tensors = JSON.parse('{"__proto__": 0}') as Record<string, unknown>;
     tensors["__proto__"] = { shape: [1], data: Float32Array.of(3) };
-    const { tensors: read } = decodeSafetensors(encodeSafetensors(tensors as never));
-    expect(Object.keys(read)).toEqual(["__proto__"]);
-    expect(Object.getPrototypeOf(read)).toBe(Object.prototype);
+    tensors["constructor"] = { shape: [1], data: Float32Array.of(4) };
+    const bytes = encodeSafetensors(tensors as never, JSON.parse('{"__proto__": "x", "toString": "y"}') as Record<string, string>);
+    const { tensors: read, metadata } = decodeSafetensors(bytes);
+    expect(Object.keys(read)).toEqual(["__proto__", "constructor"]);
+    expect(Object.getPrototypeOf(read)).toBeNull(); // nothing inherited: `read.toString` is no tensor
+    expect(read["toString"]).toBeUndefined();
     expect(Array.from(read["__proto__"]!.data)).toEqual([3]);
+    expect(Array.from(read["constructor"]!.data)).toEqual([4]);
+    expect(Object.getPrototypeOf(metadata)).toBeNull();
+    expect(Object.entries(metadata)).toEqual([["__proto__", "x"], ["toString", "y"]]);
   });
 
   test("rejects a shape that does not match the data length", () => {
@@ -509,9 +515,38 @@ describe("node-io", () => {
     expect(await readFile(join(path, "inside"), "utf8")).toBe("keep");
   });
 
-  test("a missing directory fails before anything is created", async () => {
-    await expect(writeFileAtomic(join(dir, "missing", "model.safetensors"), Uint8Array.of(1))).rejects.toMatchObject({ code: "ENOENT" });
-    expect(await readdir(dir)).toEqual([]);
+  test("missing parent directories are created", async () => {
+    const path = join(dir, "runs", "a", "model.safetensors");
+    await saveSafetensors(path, { w: { shape: [1], data: Float32Array.of(5) } });
+    expect(Array.from((await loadSafetensors(path)).tensors["w"]!.data)).toEqual([5]);
+    expect(await readdir(join(dir, "runs", "a"))).toEqual(["model.safetensors"]);
+    await writeFileAtomic(join(dir, "runs", "b", "c", "raw.bin"), Uint8Array.of(1, 2));
+    expect(Array.from(await readFileBytes(join(dir, "runs", "b", "c", "raw.bin")))).toEqual([1, 2]);
+  });
+
+  test("file errors are FileErrors naming the operation and the path, with the system's code", async () => {
+    const missing = join(dir, "missing.safetensors");
+    const read = await loadSafetensors(missing).catch((e: unknown) => e);
+    expect(read).toBeInstanceOf(FileError);
+    expect(read).toMatchObject({ op: "loadSafetensors", path: missing, code: "ENOENT", action: "read" });
+    expect((read as Error).message).toBe(`loadSafetensors: cannot read ${JSON.stringify(missing)}: ${((read as Error).cause as Error).message}`);
+    await expect(readFileBytes(missing)).rejects.toThrow(`readFileBytes: cannot read ${JSON.stringify(missing)}: ENOENT`);
+    // A parent that is a file: the directory cannot be created.
+    await writeFile(join(dir, "plain"), "x");
+    const under = join(dir, "plain", "sub", "model.safetensors");
+    const write = await saveSafetensors(under, {}).catch((e: unknown) => e);
+    expect(write).toMatchObject({ name: "FileError", op: "saveSafetensors", path: under, action: "write", code: expect.stringMatching(/ENOTDIR|EEXIST/) });
+    expect((write as Error).message.startsWith(`saveSafetensors: cannot write ${JSON.stringify(under)}: E`)).toBe(true);
+    expect(await readdir(dir)).toEqual(["plain"]);
+  });
+
+  test("a malformed file's error names the operation and the path", async () => {
+    const path = join(dir, "bad.safetensors");
+    await writeFile(path, Uint8Array.of(1, 2, 3));
+    await expect(loadSafetensors(path)).rejects.toThrow(
+      `loadSafetensors: ${JSON.stringify(path)}: decodeSafetensors: file is 3 bytes long, shorter than the 8-byte header length that starts every file`,
+    );
+    await expect(loadSafetensors(path)).rejects.toThrow(SafetensorsError);
   });
 
   test("an encoding error in saveSafetensors leaves the old file untouched", async () => {

@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { crc32 } from "node:zlib";
 import { torchPython } from "../../../tools/testing/torch.js";
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -17,11 +18,13 @@ import {
   Flatten,
   LayerNormalization,
   type Module,
+  type NamedTensor,
   SafetensorsError,
   Sequential,
   StateDictError,
   type TrainingCheckpoint,
   decodeCheckpoint,
+  earlyStopping,
   encodeCheckpoint,
   encodeSafetensors,
   encodeWeights,
@@ -239,6 +242,135 @@ describe("values and PyTorch's extra entries", () => {
   });
 });
 
+describe("names are data: __proto__, constructor and toString are ordinary (unexpected) names", () => {
+  const model = convNet(21);
+  const before = snapshot(model);
+  /** The model's own weights, with `edit` applied to the (prototype-free) map of tensors. */
+  const file = (edit: (w: Record<string, NamedTensor>) => void) => {
+    const weights = weightsAsTensors(convNet(22));
+    edit(weights);
+    return encodeSafetensors(weights);
+  };
+  const extra = { shape: [1], data: Float32Array.of(1) };
+
+  test.each(["__proto__", "constructor", "toString"])("a file with an extra tensor named %s is refused by strict loadWeights", (name) => {
+    const bytes = file((w) => (w[name] = extra));
+    expect(() => loadWeights(model, bytes)).toThrow(`loadStateDict: the state does not match the model: unexpected keys [${JSON.stringify(name)}]`);
+    expect(snapshot(model)).toEqual(before);
+    loadWeights(model, bytes, { strict: false }); // not strict: ignored, the rest loads
+    expect(snapshot(model)).toEqual(snapshot(convNet(22)));
+    loadWeights(model, encodeWeights(convNet(21)));
+  });
+
+  test("a real tensor renamed to __proto__: both the missing and the unexpected key are reported", () => {
+    const bytes = file((w) => {
+      w["__proto__"] = w["6.bias"]!;
+      delete w["6.bias"];
+    });
+    const error = (() => {
+      try {
+        loadWeights(model, bytes);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(StateDictError);
+    expect(error).toMatchObject({ missing: ["6.bias"], unexpected: ["__proto__"] });
+    expect(snapshot(model)).toEqual(before);
+  });
+
+  test("a checkpoint whose weights include such names keeps them as names", () => {
+    const weights: Record<string, NDArray> = Object.create(null);
+    weights["__proto__"] = new NDArray(Float32Array.of(1, 2), [2]);
+    weights["constructor"] = new NDArray(Float32Array.of(3), [1]);
+    const ck: TrainingCheckpoint = { epoch: 0, globalStep: 0, weights, optimizer: { type: "SGD", lr: 0.1, options: {}, steps: [0, 0], slots: {} }, rng: { shuffle: [1, 2, 3, 4, 0], model: {} }, history: {}, groupWeights: {}, callbacks: [] };
+    const back = decodeCheckpoint(encodeCheckpoint(ck));
+    expect(Object.keys(back.weights)).toEqual(["__proto__", "constructor"]);
+    expect(Array.from(back.weights["__proto__"]!.data)).toEqual([1, 2]);
+    expect(Object.getPrototypeOf(back.weights)).toBeNull();
+  });
+});
+
+describe("checkpoints carry a CRC-32 of the whole file, verified on load", () => {
+  let bytes: Uint8Array;
+  beforeAll(async () => {
+    const model = new Sequential([new Flatten(), new Dense(16, 3, { seed: 1 })]);
+    const data = toyData(16, 5);
+    await fit(model, data, {
+      optimizer: new Adam(model.parameters(), { lr: 0.01 }),
+      loss: { loss: sparseCategoricalCrossEntropy, options: { fromLogits: true } },
+      epochs: 1,
+      verbose: "silent",
+      callbacks: [earlyStopping({ monitor: "loss", patience: 3, restoreBestWeights: true }), modelCheckpoint({ save: (b) => void (bytes = b) })],
+    });
+  });
+  const damage = (at: number, bit: number) => {
+    const copy = bytes.slice();
+    copy[at]! ^= 1 << bit;
+    return copy;
+  };
+
+  test("the metadata holds eight hex digits: zlib's crc32 of the file with those digits set to zeros", () => {
+    const { header, headerLength } = parseByHand(bytes);
+    const stored = header.__metadata__!.crc32!;
+    expect(stored).toMatch(/^[0-9a-f]{8}$/);
+    const zeroed = bytes.slice();
+    const at = new TextDecoder().decode(bytes.subarray(0, 8 + headerLength)).indexOf(`"crc32":"${stored}"`) + '"crc32":"'.length;
+    zeroed.set(new TextEncoder().encode("00000000"), at);
+    expect(crc32(zeroed)).toBe(parseInt(stored, 16));
+  });
+
+  test("every single flipped bit of the tensor payload: a clear error", () => {
+    const { bufferStart } = parseByHand(bytes);
+    expect(bytes.length - bufferStart).toBeGreaterThan(200);
+    for (let at = bufferStart; at < bytes.length; at++) {
+      for (let bit = 0; bit < 8; bit++) {
+        expect(() => decodeCheckpoint(damage(at, bit))).toThrow(/^decodeCheckpoint: the file is damaged: its checksum \(crc32 "[0-9a-f]{8}"\) does not match its contents \([0-9a-f]{8}\); nothing was loaded$/);
+      }
+    }
+  });
+
+  test("one flipped bit anywhere in the header or the length prefix: an error too", () => {
+    const { bufferStart } = parseByHand(bytes);
+    const rng = new Random(7);
+    for (let at = 0; at < bufferStart; at++) {
+      expect(() => decodeCheckpoint(damage(at, rng.int(8))), `byte ${at}`).toThrow(SafetensorsError);
+    }
+  });
+
+  test("a damaged checkpoint file changes nothing: model, optimizer and callbacks untouched", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "zerograd-crc-"));
+    try {
+      const path = join(dir, "ck.safetensors");
+      const { bufferStart } = parseByHand(bytes);
+      await writeFile(path, damage(bufferStart + 5, 3));
+      const model = new Sequential([new Flatten(), new Dense(16, 3, { seed: 9 })]);
+      const optimizer = new Adam(model.parameters(), { lr: 0.01 });
+      const stopper = earlyStopping({ monitor: "loss", patience: 3, restoreBestWeights: true });
+      const state = () => ({ model: snapshot(model), optimizer: optimizer.stateDict(), callback: stopper.getState?.() ?? null });
+      const before = state();
+      await expect(loadCheckpointFile(path)).rejects.toThrow(`loadCheckpointFile: ${JSON.stringify(path)}: decodeCheckpoint: the file is damaged`);
+      expect(state()).toEqual(before);
+      await writeFile(path, bytes); // the intact file resumes
+      const resumed = await fit(model, toyData(16, 5), { optimizer, loss: { loss: sparseCategoricalCrossEntropy, options: { fromLogits: true } }, epochs: 2, verbose: "silent", callbacks: [stopper], resume: await loadCheckpointFile(path) });
+      expect(resumed.epochs).toEqual([0, 1]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a checkpoint written before checksums (no crc32) still loads, unverified; an unknown metadata key is refused", () => {
+    const old = withHeader(bytes, (h) => delete h.__metadata__.crc32);
+    expect(parseByHand(old).header.__metadata__).not.toHaveProperty("crc32");
+    expect(decodeCheckpoint(old)).toEqual(decodeCheckpoint(bytes));
+    const renamed = withHeader(bytes, (h) => {
+      h.__metadata__.crc33 = h.__metadata__.crc32;
+      delete h.__metadata__.crc32;
+    });
+    expect(() => decodeCheckpoint(renamed)).toThrow('decodeCheckpoint: unexpected metadata "crc33": a checkpoint holds only "format", "state" and "crc32" (is the file damaged?)');
+  });
+});
+
 describe("checkpoints: resume equals an uninterrupted run, bitwise", () => {
   const loss = { loss: sparseCategoricalCrossEntropy, options: { fromLogits: true } };
   // Dropout and shuffling use generators; BN has running statistics; Adam has moments; the schedule changes lr.
@@ -333,8 +465,32 @@ describe("Node file helpers (@zerograd/nn/node)", () => {
     await saveCheckpointFile(join(dir, "copy.safetensors"), ck);
     expect((await loadCheckpointFile(join(dir, "copy.safetensors"))).history).toEqual(ck.history);
   });
-});
 
+  test('modelCheckpointFile("ckpt/epoch-{epoch}.safetensors") creates its missing directories (it crashed with ENOENT after the first epoch)', async () => {
+    const model = new Sequential([new Flatten(), new Dense(16, 3, { seed: 4 })]);
+    const pattern = join(dir, "ckpt", "run-1", "epoch-{epoch}.safetensors");
+    const options = { optimizer: new Adam(model.parameters()), loss: { loss: sparseCategoricalCrossEntropy, options: { fromLogits: true } }, epochs: 3, verbose: "silent" as const };
+    await fit(model, toyData(8, 3), { ...options, callbacks: [modelCheckpointFile(pattern)] });
+    expect((await readdir(join(dir, "ckpt", "run-1"))).sort()).toEqual(["epoch-1.safetensors", "epoch-2.safetensors", "epoch-3.safetensors"]);
+    expect((await loadCheckpointFile(pattern.replace("{epoch}", "3"))).epoch).toBe(3);
+    await saveWeightsFile(model, join(dir, "weights", "final.safetensors"));
+    await saveCheckpointFile(join(dir, "more", "deep", "ck.safetensors"), await loadCheckpointFile(pattern.replace("{epoch}", "1")));
+    expect(await readdir(join(dir, "more", "deep"))).toEqual(["ck.safetensors"]);
+  });
+
+  test("file errors name the helper and the path", async () => {
+    const missing = join(dir, "nowhere", "ck.safetensors");
+    const quoted = (path: string) => JSON.stringify(path).replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+    await expect(loadCheckpointFile(missing)).rejects.toMatchObject({ name: "FileError", code: "ENOENT", message: expect.stringMatching(new RegExp(`^loadCheckpointFile: cannot read ${quoted(missing)}: ENOENT`)) });
+    await expect(loadWeightsFile(new Dense(1, 1), missing)).rejects.toThrow(new RegExp(`^loadWeightsFile: cannot read ${quoted(missing)}: ENOENT`));
+    await writeFile(join(dir, "a-file"), "x");
+    const model = new Sequential([new Flatten(), new Dense(16, 3, { seed: 4 })]);
+    const blocked = join(dir, "a-file", "epoch-{epoch}.safetensors");
+    const fitting = fit(model, toyData(8, 3), { optimizer: new Adam(model.parameters()), loss: { loss: sparseCategoricalCrossEntropy, options: { fromLogits: true } }, epochs: 1, verbose: "silent", callbacks: [modelCheckpointFile(blocked)] });
+    await expect(fitting).rejects.toThrow(new RegExp(`^modelCheckpointFile: cannot write ${quoted(blocked.replace("{epoch}", "1"))}: (ENOTDIR|EEXIST)`));
+    await expect(saveWeightsFile(model, join(dir, "a-file", "w.safetensors"))).rejects.toThrow(/^saveWeightsFile: cannot write /);
+  });
+});
 
 describe.skipIf(!torchPython)("PyTorch reads our files (optional: runs only where python3 has torch)", () => {
   test("a Dense/Conv model loads into the matching torch.nn modules and predicts the same", async () => {

@@ -84,7 +84,12 @@ export class NDArray {
 
   /** A fresh row-major copy of the elements in the given dtype. */
   copyData(dtype: DType = this.dtype): Storage {
-    const out = allocate(dtype, this.size);
+    return this.copyInto(allocate(dtype, this.size));
+  }
+
+  /** Writes the elements row-major into `out` (of any dtype, at least `size` long) and returns it. */
+  copyInto<S extends Storage>(out: S): S {
+    if (out.length < this.size) throw new RangeError(`copyInto: the output holds ${out.length} elements, fewer than the ${this.size} to copy`);
     const rank = this.rank;
     if (this.size === 0) return out;
     if (this.isContiguous) {

@@ -221,3 +221,24 @@ describe("elementwise argument errors", () => {
     expect(() => T.elu(array([1]), NaN)).toThrow(new RangeError("elu: alpha must be finite, got NaN"));
   });
 });
+
+describe("every elementwise kernel has a function of its name", () => {
+  test("T[name](…) runs the kernel of that name", () => {
+    const x = T.array([0.5, -1.5, 2], { dtype: "float64" }), y = T.array([1.5, 2, -0.5], { dtype: "float64" });
+    const fns = T as unknown as Record<string, (...args: unknown[]) => T.NDArray>;
+    for (const name of Object.keys(T.jsKernels.unary) as T.UnaryOp[]) {
+      const p = name === "clip" ? [-1, 1] : name === "leakyRelu" || name === "elu" ? [0.3] : [];
+      expect(fns[name], name).toBeTypeOf("function");
+      expect(fns[name]!(x, ...p)).toBeAllclose(T.unary(name, x, p[0], p[1]), { atol: 0 });
+    }
+    for (const name of Object.keys(T.jsKernels.binary) as T.BinaryOp[]) {
+      expect(fns[name], name).toBeTypeOf("function");
+      expect(fns[name]!(x, y)).toBeAllclose(T.binary(name, x, y), { atol: 0 });
+    }
+  });
+
+  test("parameters are checked by the kernel's rule, naming the op", () => {
+    expect(() => T.unary("clip", T.array([1]), 2, 1)).toThrow(new RangeError("clip: min must be ≤ max, got min=2, max=1"));
+    expect(() => T.unary("leakyRelu", T.array([1]), NaN)).toThrow(new RangeError("leakyRelu: slope must be finite, got NaN"));
+  });
+});

@@ -143,7 +143,7 @@ describe("slice", () => {
   });
 });
 
-describe("pad, concat, stack, split", () => {
+describe("pad, concat, split", () => {
   test("pad adds [before, after] entries per axis, filled with the value", () => {
     expect(T.pad(array([[1, 2]]), [[1, 0], [0, 2]]).toArray()).toEqual([[0, 0, 0, 0], [1, 2, 0, 0]]);
     expect(T.pad(array([1, 2]), [[2, 1]], -1).toArray()).toEqual([-1, -1, 1, 2, -1]);
@@ -165,13 +165,6 @@ describe("pad, concat, stack, split", () => {
     expect(T.concat([array([1]), array([2], { dtype: "float64" })]).dtype).toBe("float64");
   });
 
-  test("stack adds a new axis (also at the end)", () => {
-    const a = array([1, 2]), b = array([3, 4]);
-    expect(T.stack([a, b]).toArray()).toEqual([[1, 2], [3, 4]]);
-    expect(T.stack([a, b], 1).toArray()).toEqual([[1, 3], [2, 4]]);
-    expect(T.stack([a, b], -1).toArray()).toEqual([[1, 3], [2, 4]]);
-  });
-
   test("split into equal sections or given sizes, as views", () => {
     const x = T.reshape(T.arange(12), [2, 6]);
     const parts = T.split(x, 3, 1);
@@ -180,13 +173,11 @@ describe("pad, concat, stack, split", () => {
     expect(T.split(x, [1, 0, 5], -1).map((p) => p.shape)).toEqual([[2, 1], [2, 0], [2, 5]]);
   });
 
-  test("concat, stack and split errors", () => {
+  test("concat and split errors", () => {
     expect(() => T.concat([x23(), T.zeros([3, 3])], 1)).toThrow("concat: shapes must match except on axis 1: [2,3] x [3,3]");
     expect(() => T.concat([x23(), T.zeros([3])])).toThrow("concat: shapes must match except on axis 0: [2,3] x [3]");
     expect(() => T.concat([])).toThrow("concat: needs at least one array");
     expect(() => T.concat([x23()], 2)).toThrow("concat: axis 2 out of range for rank 2");
-    expect(() => T.stack([array([1, 2]), array([1, 2, 3])])).toThrow("stack: all arrays must have the same shape: [2] x [3]");
-    expect(() => T.stack([])).toThrow("stack: needs at least one array");
     expect(() => T.split(T.arange(5), 2)).toThrow("split: axis 0 of size 5 does not divide into 2 equal parts: [5]");
     expect(() => T.split(T.arange(3), [1, 1])).toThrow("split: sizes [1,1] do not add up to 3 on axis 0: [3]");
     expect(() => T.split(T.arange(3), [4, -1])).toThrow("split: sizes [4,-1] do not add up to 3 on axis 0: [3]");

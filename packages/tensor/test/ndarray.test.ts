@@ -96,6 +96,15 @@ describe("NDArray", () => {
     expect(b.toArray()).toEqual([[1, 2, 3], [1, 2, 3]]);
   });
 
+  test("copyInto writes a strided view row-major into a given array, reusable across calls", () => {
+    const x = grid();
+    const s = slice(x, [{ start: 0, stop: 3, step: 2 }, { start: 3, step: -2 }]);
+    const out = new Float64Array(5).fill(-1);
+    expect(s.copyInto(out)).toBe(out);
+    expect(Array.from(out)).toEqual([...s.copyData(), -1]);
+    expect(() => s.copyInto(new Float32Array(3))).toThrow("copyInto: the output holds 3 elements, fewer than the 4 to copy");
+  });
+
   test("size-1 axes may have any stride and still count as contiguous", () => {
     const x = new NDArray(Float32Array.of(1, 2, 3), [1, 3], [99, 1]);
     expect(x.isContiguous).toBe(true);

@@ -20,9 +20,7 @@ describe("reductions: worked examples on [[1,2,3],[4,5,6]]", () => {
     expect(T.sum(x(), { axis: [] })).toBeAllclose([[1, 2, 3], [4, 5, 6]]);
   });
 
-  test("mean, max, min and prod", () => {
-    expect(T.mean(x())).toBeAllclose(3.5);
-    expect(T.mean(x(), { axis: 0 })).toBeAllclose([2.5, 3.5, 4.5]);
+  test("max, min and prod", () => {
     expect(T.max(x())).toBeAllclose(6);
     expect(T.max(x(), { axis: 0 })).toBeAllclose([4, 5, 6]);
     expect(T.max(x(), { axis: 1, keepDims: true })).toBeAllclose([[3], [6]]);
@@ -39,24 +37,6 @@ describe("reductions: worked examples on [[1,2,3],[4,5,6]]", () => {
     expect(T.argmax(x(), { axis: 0, keepDims: true })).toBeAllclose([[1, 1, 1]]);
     expect(T.argmax(array([3, 7, 7, 1]))).toBeAllclose(1);
     expect(T.argmin(array([3, 1, 7, 1]))).toBeAllclose(1);
-  });
-
-  test("variance is the population variance", () => {
-    // rows [1,2,3] and [4,5,6]: mean of squared deviations (1 + 0 + 1)/3 = 2/3
-    expect(T.variance(f64([[1, 2, 3], [4, 5, 6]]), { axis: 1 })).toBeAllclose([2 / 3, 2 / 3], { atol: 1e-15 });
-    // all six: deviations ±2.5, ±1.5, ±0.5 → (6.25 + 2.25 + 0.25)·2 / 6
-    expect(T.variance(f64([[1, 2, 3], [4, 5, 6]]))).toBeAllclose(17.5 / 6, { atol: 1e-15 });
-    expect(T.variance(array([5, 5, 5]))).toBeAllclose(0);
-  });
-
-  test("logSumExp = log Σ eˣ, stable for large and −∞ inputs", () => {
-    const e = Math.E;
-    expect(T.logSumExp(f64([[1, 2, 3], [4, 5, 6]]), { axis: 1 })).toBeAllclose([Math.log(e + e ** 2 + e ** 3), Math.log(e ** 4 + e ** 5 + e ** 6)], { atol: 1e-14 });
-    expect(T.logSumExp(array([1000, 1000]))).toBeAllclose(1000 + Math.LN2, { atol: 1e-4 });
-    expect(T.logSumExp(array([-1000, -1000]))).toBeAllclose(-1000 + Math.LN2, { atol: 1e-4 });
-    expect(T.logSumExp(array([-Infinity, -Infinity]))).toBeAllclose(-Infinity);
-    expect(T.logSumExp(array([-Infinity, 0]))).toBeAllclose(0);
-    expect(T.logSumExp(array([[0, 0]]), { axis: 1, keepDims: true })).toBeAllclose([[Math.LN2]]);
   });
 
   test("sumToShape undoes broadcasting", () => {
@@ -84,7 +64,7 @@ describe("reductions: worked examples on [[1,2,3],[4,5,6]]", () => {
   });
 
   test("float64 in, float64 out", () => {
-    for (const f of [T.sum, T.mean, T.max, T.min, T.prod, T.logSumExp, T.variance]) expect(f(f64([1, 2])).dtype).toBe("float64");
+    for (const f of [T.sum, T.max, T.min, T.prod]) expect(f(f64([1, 2])).dtype).toBe("float64");
     expect(T.sumToShape(f64([[1, 2]]), [2]).dtype).toBe("float64");
   });
 });
@@ -113,20 +93,17 @@ describe("reductions: NaN and empty inputs", () => {
     expect(T.sumToShape(T.zeros([0, 3]), [3])).toBeAllclose([0, 0, 0]);
   });
 
-  test("max, min, argmax, argmin and mean of nothing throw a clear error", () => {
+  test("max, min, argmax and argmin of nothing throw a clear error", () => {
     expect(() => T.max(T.zeros([0]))).toThrow("max: cannot reduce an empty axis: [0]");
     expect(() => T.min(T.zeros([2, 0]), { axis: 1 })).toThrow("min: cannot reduce an empty axis: [2,0]");
     expect(() => T.argmax(T.zeros([0]))).toThrow("argmax: cannot reduce an empty array: [0]");
     expect(() => T.argmin(T.zeros([3, 0]), { axis: 1 })).toThrow("argmin: cannot reduce an empty axis: [3,0]");
-    expect(() => T.mean(T.zeros([0]))).toThrow("mean: cannot average over an empty axis: [0]");
   });
 
   test("axis errors name the op", () => {
     expect(() => T.sum(x(), { axis: 2 })).toThrow("sum: axis 2 out of range for rank 2");
     expect(() => T.max(x(), { axis: [0, 0] })).toThrow("max: repeated axis in [0,0]");
     expect(() => T.argmax(x(), { axis: -3 })).toThrow("argmax: axis -3 out of range for rank 2");
-    expect(() => T.logSumExp(x(), { axis: 2 })).toThrow("logSumExp: axis 2 out of range for rank 2");
-    expect(() => T.variance(x(), { axis: 2 })).toThrow("variance: axis 2 out of range for rank 2");
   });
 
   test("sumToShape rejects a target the array cannot have been broadcast from", () => {
@@ -180,23 +157,6 @@ describe("reduction properties", () => {
         expect(T.sum(view, { axis: axes }).data).toBeAllclose(T.sum(copy, { axis: axes }).data, { atol: 1e-5 });
         expect(T.prod(view, { axis: axes }).data).toBeAllclose(T.prod(copy, { axis: axes }).data, { atol: 1e-5 });
         expect(T.argmax(view, { axis: 0 }).data).toBeAllclose(T.argmax(copy, { axis: 0 }).data, { atol: 0 });
-      }),
-      propertyOptions(60),
-    );
-  });
-
-  test("logSumExp(x) = log(sum(exp(x))) where that does not overflow, and max ≤ lse ≤ max + log n", () => {
-    fc.assert(
-      fc.property(shapedData, ([shape, data, axes]) => {
-        const a = new NDArray(Float64Array.from(data), shape);
-        const lse = T.logSumExp(a, { axis: axes });
-        expect(lse.data).toBeAllclose(T.log(T.sum(T.exp(a), { axis: axes })).data, { atol: 1e-12 });
-        const m = T.max(a, { axis: axes }).data;
-        const n = T.reductionCount(shape, axes);
-        lse.data.forEach((v, i) => {
-          expect(v).toBeGreaterThanOrEqual(m[i]! - 1e-12);
-          expect(v).toBeLessThanOrEqual(m[i]! + Math.log(n) + 1e-12);
-        });
       }),
       propertyOptions(60),
     );

@@ -7,7 +7,7 @@ import { mT, reshape } from "./movement.js";
  * dA = G·Bᵀ and dB = Aᵀ·G (the engine sums broadcast batch axes away). The transposes are views:
  * no copy is made.
  */
-export const matmulOp: OpDef = {
+export const matmulOp: OpDef & { readonly name: "matmul" } = {
   name: "matmul",
   forward: ([a, b]) => T.matmul(a!, b!),
   vjp: (g, { inputs: [a, b], needs }) => [needs[0] ? matmul(g, mT(b!)) : null, needs[1] ? matmul(mT(a!), g) : null],

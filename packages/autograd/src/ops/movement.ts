@@ -1,26 +1,25 @@
 import * as T from "@zerograd/tensor";
-import { type OpDef, Tensor, apply } from "../tensor.js";
+import { type OpDef, type OpRule, Tensor, apply, named } from "../tensor.js";
 import { add } from "./binary.js";
 
+export type MovementName = "reshape" | "transpose" | "broadcastTo" | "sumToShape" | "slice" | "sliceAdjoint" | "take" | "scatterAdd";
+
 /** Movement ops: they only rearrange elements, so each vjp is the inverse rearrangement of g. */
-export const movementOps = {
-  reshape: { name: "reshape", forward: ([x], shape: T.Shape) => T.reshape(x!, shape), vjp: (g, c) => [reshape(g, c.inputs[0]!.shape)] },
+export const movementOps = named<MovementName, OpRule<any>>({
+  reshape: { forward: ([x], shape: T.Shape) => T.reshape(x!, shape), vjp: (g, c) => [reshape(g, c.inputs[0]!.shape)] },
   transpose: {
-    name: "transpose",
     forward: ([x], perm: number[]) => T.transpose(x!, perm),
     vjp: (g, c) => [transpose(g, inversePermutation(c.attrs))],
   },
   // The adjoint of broadcasting is summing over the broadcast axes, and vice versa.
-  broadcastTo: { name: "broadcastTo", forward: ([x], shape: T.Shape) => T.broadcastTo(x!, shape), vjp: (g, c) => [sumToShape(g, c.inputs[0]!.shape)] },
-  sumToShape: { name: "sumToShape", forward: ([x], shape: T.Shape) => T.sumToShape(x!, shape), vjp: (g, c) => [broadcastTo(g, c.inputs[0]!.shape)] },
+  broadcastTo: { forward: ([x], shape: T.Shape) => T.broadcastTo(x!, shape), vjp: (g, c) => [sumToShape(g, c.inputs[0]!.shape)] },
+  sumToShape: { forward: ([x], shape: T.Shape) => T.sumToShape(x!, shape), vjp: (g, c) => [broadcastTo(g, c.inputs[0]!.shape)] },
   // slice and sliceAdjoint (zeros with g written into the sliced region) are each other's vjp.
   slice: {
-    name: "slice",
     forward: ([x], ranges: (T.SliceRange | undefined)[]) => T.slice(x!, ranges),
     vjp: (g, c) => [sliceAdjoint(g, c.inputs[0]!.shape, c.attrs)],
   },
   sliceAdjoint: {
-    name: "sliceAdjoint",
     forward: ([g], { shape, ranges }: { shape: T.Shape; ranges: (T.SliceRange | undefined)[] }) => {
       const out = T.zeros(shape, { dtype: g!.dtype });
       T.assign(T.slice(out, ranges), g!);
@@ -30,16 +29,14 @@ export const movementOps = {
   },
   // take and scatterAdd are each other's vjp.
   take: {
-    name: "take",
     forward: ([x], { indices, axis }: { indices: T.NDArray; axis: number }) => T.take(x!, indices, axis),
     vjp: (g, c) => [scatterAdd(g, c.attrs.indices, c.inputs[0]!.shape, c.attrs.axis)],
   },
   scatterAdd: {
-    name: "scatterAdd",
     forward: ([v], { indices, axis, shape }: { indices: T.NDArray; axis: number; shape: T.Shape }) => T.scatterAdd(shape, indices, v!, axis),
     vjp: (g, c) => [take(g, c.attrs.indices, c.attrs.axis)],
   },
-} satisfies Record<string, OpDef<any>>;
+});
 
 function inversePermutation(perm: readonly number[]): number[] {
   const inv = new Array<number>(perm.length);
@@ -110,7 +107,7 @@ export function pad(x: Tensor, pads: readonly (readonly [number, number])[], val
 }
 
 /** Joins tensors along an existing axis; the vjp slices g back into pieces. */
-export const concatOp: OpDef<number> = {
+export const concatOp: OpDef<number> & { readonly name: "concat" } = {
   name: "concat",
   forward: (xs, axis) => T.concat(xs, axis),
   vjp: (g, { inputs, attrs: axis }) => {

@@ -1,7 +1,7 @@
 import * as T from "@zerograd/tensor";
-import { type OpDef, Tensor, apply } from "../tensor.js";
-import { add, div, eq, mul, sub, where } from "./binary.js";
-import { broadcastTo, reshape } from "./movement.js";
+import { type OpRule, Tensor, apply, named } from "../tensor.js";
+import { add, div, mul, sub } from "./binary.js";
+import { broadcastTo, pad, reshape, slice, transpose } from "./movement.js";
 import { exp, log, square } from "./unary.js";
 import { mask } from "./util.js";
 
@@ -12,49 +12,61 @@ export interface ReduceOptions {
 
 type ReduceAttrs = { axes: number[]; keepDims: boolean };
 
+/** The reduction kernels that have a gradient (argmax and argmin give indices). */
+export type ReduceName = Exclude<T.ReduceOp, "argmax" | "argmin">;
+
 /** Reshapes an output-shaped gradient so that it broadcasts against the input again. */
 function keptShape(g: Tensor, ctx: { inputs: readonly Tensor[]; attrs: ReduceAttrs }): Tensor {
   const x = ctx.inputs[0]!;
   return reshape(g, T.reducedShape(x.shape, ctx.attrs.axes, true));
 }
 
-export const reduceOps = {
+export const reduceOps = named<ReduceName, OpRule<ReduceAttrs, any>>({
   // Each input element contributed once: the gradient is g broadcast back over the reduced axes.
   sum: {
-    name: "sum",
     forward: ([x], { axes, keepDims }) => T.sum(x!, { axis: axes, keepDims }),
     vjp: (g, c) => [broadcastTo(keptShape(g, c), c.inputs[0]!.shape)],
   },
   // Only the maxima receive the gradient; ties share it equally (as PyTorch's amax does).
   max: {
-    name: "max",
     forward: ([x], { axes, keepDims }) => T.max(x!, { axis: axes, keepDims }),
     vjp: (g, c) => [shareAmongExtremes(g, c)],
   },
   min: {
-    name: "min",
     forward: ([x], { axes, keepDims }) => T.min(x!, { axis: axes, keepDims }),
     vjp: (g, c) => [shareAmongExtremes(g, c)],
   },
-  // d(Π x)/dxᵢ = Π_{j≠i} xⱼ. Without zeros that is out/xᵢ; with exactly one zero only that
-  // element gets the product of the others; with two or more zeros every gradient is 0.
+  // d(Π x)/dxᵢ = Π_{j<i} xⱼ · Π_{j>i} xⱼ: exclusive prefix times exclusive suffix products. No
+  // division, so it holds with zeros, and it is built from differentiable ops (grad-of-grad works).
   prod: {
-    name: "prod",
     forward: ([x], { axes, keepDims }) => T.prod(x!, { axis: axes, keepDims }),
-    vjp: (g, c) => {
-      const x = c.inputs[0]!;
-      const opts = { axis: c.attrs.axes, keepDims: true };
-      const isZero = eq(x, 0);
-      const zeros = new Tensor(T.sum(isZero.value, opts));
-      const safeX = where(isZero, 1, x);
-      const prodOthers = prod(safeX, opts); // product of the non-zero elements
-      const noZero = div(outKept(c), safeX);
-      const oneZero = where(mask(T.logicalAnd(T.eq(zeros.value, 1), isZero.value)), prodOthers, 0);
-      const local = where(mask(T.eq(zeros.value, 0)), noZero, oneZero);
-      return [mul(keptShape(g, c), local)];
-    },
+    vjp: (g, c) => [mul(keptShape(g, c), productOfOthers(c.inputs[0]!, c.attrs.axes))],
   },
-} satisfies Record<string, OpDef<ReduceAttrs>>;
+});
+
+/** Π_{j≠i} xⱼ over the reduced axes, for every element i: the reduced axes are moved last and flattened. */
+function productOfOthers(x: Tensor, axes: readonly number[]): Tensor {
+  const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+  const perm = [...kept, ...axes];
+  const moved = transpose(x, perm);
+  const k = T.sizeOf(axes.map((a) => x.shape[a]!));
+  const rows = reshape(moved, [...kept.map((i) => x.shape[i]!), k]);
+  const reverse = (t: Tensor) => slice(t, [...kept.map(() => undefined), { step: -1 }]);
+  const others = mul(exclusiveProducts(rows), reverse(exclusiveProducts(reverse(rows))));
+  return transpose(reshape(others, moved.shape), perm.map((_, i) => perm.indexOf(i)));
+}
+
+/**
+ * pᵢ = Π_{j<i} xⱼ along the last axis (p₀ = 1): shift right by one (a 1 enters), then the
+ * doubling scan of Hillis and Steele, pᵢ ← pᵢ · p_{i−d} for d = 1, 2, 4, …: log₂ k multiplies.
+ */
+function exclusiveProducts(x: Tensor): Tensor {
+  const k = x.shape[x.rank - 1]!;
+  const shift = (t: Tensor, d: number) => pad(slice(t, [...t.shape.slice(0, -1).map(() => undefined), { stop: k - d }]), [...t.shape.slice(0, -1).map(() => [0, 0] as const), [d, 0] as const], 1);
+  let p = shift(x, Math.min(1, k));
+  for (let d = 1; d < k; d *= 2) p = mul(p, shift(p, d));
+  return p;
+}
 
 function outKept(c: { out: Tensor; inputs: readonly Tensor[]; attrs: ReduceAttrs }): Tensor {
   return reshape(c.out, T.reducedShape(c.inputs[0]!.shape, c.attrs.axes, true));

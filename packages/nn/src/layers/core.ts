@@ -1,9 +1,10 @@
 /** Dense, Flatten, Dropout and Embedding. */
-import { Tensor, add, eq, flatten, matmul, mT, reshape, take, where } from "@zerograd/autograd";
+import { Tensor, add, asTensor, eq, flatten, matmul, mT, ne, reshape, take, where } from "@zerograd/autograd";
 import { NDArray, type OptionsOf, Random, ShapeError, allocate, boolean, checkArg, custom, defineOptions, describeValue, fmtShape, integer, number, oneOf } from "@zerograd/tensor";
 import { type Initializer, type InitializerName, defaultGenerator, generatorFrom, normal, resolveInitializer } from "../init.js";
 import { Module, Parameter } from "../module.js";
 import { type Activation, resolveActivation } from "./activations.js";
+import { withMask } from "../sequence/mask.js";
 
 /** A layer's size (features, channels, embeddings): an integer ≥ 1. */
 export const size = integer({ min: 1 });
@@ -144,6 +145,8 @@ export const EMBEDDING_OPTIONS = WEIGHT_OPTIONS.extend({
   paddingIdx: integer(),
   /** Default N(0, 1), as PyTorch. */
   initializer,
+  /** Index 0 is padding: the output carries the mask `indices ≠ 0` (see sequence/mask.ts) for the layers after it. */
+  maskZero: boolean({ default: false }),
 });
 export type EmbeddingOptions = OptionsOf<typeof EMBEDDING_OPTIONS>;
 
@@ -155,6 +158,7 @@ export type EmbeddingOptions = OptionsOf<typeof EMBEDDING_OPTIONS>;
 export class Embedding extends Module<[Tensor | NDArray]> {
   weight: Parameter;
   readonly paddingIdx: number | null;
+  readonly maskZero: boolean;
 
   constructor(
     readonly numEmbeddings: number,
@@ -164,16 +168,17 @@ export class Embedding extends Module<[Tensor | NDArray]> {
     super();
     size.read("Embedding", "numEmbeddings", numEmbeddings);
     size.read("Embedding", "embeddingDim", embeddingDim);
-    options = EMBEDDING_OPTIONS.parse("Embedding", options);
+    const o = EMBEDDING_OPTIONS.parse("Embedding", options);
     let pad: number | null = null;
-    if (options.paddingIdx !== undefined) {
-      const p = options.paddingIdx;
+    if (o.paddingIdx !== undefined) {
+      const p = o.paddingIdx;
       checkArg(Number.isInteger(p) && p >= -numEmbeddings && p < numEmbeddings, "Embedding", `paddingIdx ${p} is out of range for ${numEmbeddings} embeddings`);
       pad = p < 0 ? p + numEmbeddings : p;
     }
     this.paddingIdx = pad;
-    const ctx = { fanIn: numEmbeddings, fanOut: embeddingDim, rng: generatorFrom(options.seed), dtype: options.dtype };
-    this.weight = new Parameter(resolveInitializer("Embedding", options.initializer ?? normal(0, 1))([numEmbeddings, embeddingDim], ctx));
+    this.maskZero = o.maskZero;
+    const ctx = { fanIn: numEmbeddings, fanOut: embeddingDim, rng: generatorFrom(o.seed), dtype: o.dtype };
+    this.weight = new Parameter(resolveInitializer("Embedding", o.initializer ?? normal(0, 1))([numEmbeddings, embeddingDim], ctx));
     if (pad !== null) this.weight.value.data.fill(0, pad * embeddingDim, (pad + 1) * embeddingDim);
   }
 
@@ -187,10 +192,16 @@ export class Embedding extends Module<[Tensor | NDArray]> {
       }
     }
     const rows = take(this.weight, idx, 0);
-    if (this.paddingIdx === null) return rows;
+    if (this.paddingIdx === null) return this.maskZero ? withMask(rows, this.computeMask(idx)) : rows;
     // Same values everywhere, but the padding positions read a detached copy: no gradient flows there.
     const isPad = reshape(eq(new Tensor(idx), this.paddingIdx), [...idx.shape, 1]);
-    return where(isPad, rows.detach(), rows);
+    const out = where(isPad, rows.detach(), rows);
+    return this.maskZero ? withMask(out, this.computeMask(idx)) : out;
+  }
+
+  /** With maskZero, the mask of the output: 1 where the index is not 0; null otherwise. */
+  computeMask(indices: Tensor | NDArray): Tensor | null {
+    return this.maskZero ? ne(asTensor(indices).detach(), 0) : null;
   }
 
   override describe(): string {

@@ -1,6 +1,13 @@
 /** Gradient clipping, between backward() and step(): by global norm, and by value. */
 import { Tensor } from "@zerograd/autograd";
-import { NDArray, allocate, checkArg } from "@zerograd/tensor";
+import { NDArray, defineOptions, number } from "@zerograd/tensor";
+
+/** The clipping thresholds, declared once. */
+const ARGUMENTS = defineOptions({
+  maxNorm: number({ min: 0, minExclusive: true }),
+  /** Infinity is accepted (it clips nothing). */
+  clipValue: number({ min: 0, minExclusive: true, infinite: true }),
+});
 
 /**
  * Scales every gradient by the same factor so that their global L2 norm √(Σ g²) (over all
@@ -9,7 +16,7 @@ import { NDArray, allocate, checkArg } from "@zerograd/tensor";
  * without a gradient are skipped. A non-finite norm throws instead of spreading NaN into the weights.
  */
 export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number): number {
-  checkArg(maxNorm > 0 && Number.isFinite(maxNorm), "clipGradNorm", `maxNorm must be a finite number > 0, got ${maxNorm}`);
+  ARGUMENTS.fields.maxNorm.read("clipGradNorm", "maxNorm", maxNorm);
   const withGrad = [...params].filter((p) => p.grad !== null);
   let squares = 0;
   for (const p of withGrad) {
@@ -27,7 +34,7 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number): number 
 
 /** Limits every gradient element to [−clipValue, clipValue]. */
 export function clipGradValue(params: Iterable<Tensor>, clipValue: number): void {
-  checkArg(clipValue > 0, "clipGradValue", `clipValue must be > 0, got ${clipValue}`);
+  ARGUMENTS.fields.clipValue.read("clipGradValue", "clipValue", clipValue);
   for (const p of params) {
     if (p.grad !== null) p.grad = mapGrad(p.grad, (g) => (g > clipValue ? clipValue : g < -clipValue ? -clipValue : g));
   }
@@ -35,8 +42,7 @@ export function clipGradValue(params: Iterable<Tensor>, clipValue: number): void
 
 /** A new gradient tensor with f applied to each element (gradients may be views: never write into them). */
 function mapGrad(grad: Tensor, f: (g: number) => number): Tensor {
-  const src = grad.value.flat();
-  const out = allocate(grad.dtype, src.length);
-  for (let i = 0; i < src.length; i++) out[i] = f(src[i]!);
+  const out = grad.value.copyData();
+  for (let i = 0; i < out.length; i++) out[i] = f(out[i]!);
   return new Tensor(new NDArray(out, grad.shape));
 }

@@ -4,11 +4,13 @@
  * parameter's `.grad` and writes the new values into the parameter's storage in place, so the
  * parameter objects (and a model's references to them) never change.
  *
- * The update rules are plain loops over the flat Float32Arrays: no graph is recorded, nothing is
- * allocated per step once the slots exist.
+ * The update rules are plain loops over the flat typed arrays: no graph is recorded, and once
+ * the slots exist a step allocates no array. A gradient is read where it lies when it is
+ * contiguous; a strided one (Dense's weight gradient is a transposed view) is gathered row-major
+ * into a buffer that the optimizer keeps from one step to the next.
  */
 import type { Tensor } from "@zerograd/autograd";
-import { NDArray, ShapeError, type Storage, allocate, checkArg, fmtShape, shapesEqual } from "@zerograd/tensor";
+import { NDArray, ShapeError, type Storage, allocate, checkArg, fmtShape, number, oneOf, shapesEqual } from "@zerograd/tensor";
 
 /** A serialisable snapshot of an optimizer: plain numbers and arrays (see `encodeCheckpoint`). */
 export interface OptimizerState {
@@ -23,38 +25,89 @@ export interface OptimizerState {
   slots: Record<string, (NDArray | null)[]>;
 }
 
+/** What `step()` does when a gradient holds NaN or ±Infinity: throw (default), or skip the whole step. */
+export type NonFinitePolicy = "error" | "skip";
+
+// The option fields the optimizers share; each optimizer declares its options bag with them.
+/** The learning rate: a finite number ≥ 0. */
+export const lrOption = <D extends number>(defaultLr: D) => number({ min: 0, default: defaultLr, aliases: ["learning_rate", "learningRate", "eta"] });
+/** A decay or momentum factor in [0, 1). */
+export const fractionOption = <D extends number>(defaultValue: D) => number({ min: 0, max: 1, maxExclusive: true, default: defaultValue });
+export const weightDecayOption = <D extends number>(defaultValue: D) => number({ min: 0, default: defaultValue, aliases: ["weight_decay", "decay", "l2"] });
+/** The ε added to a denominator: > 0, so that a zero gradient never divides 0 by 0. */
+export const epsOption = <D extends number>(defaultValue: D) => number({ min: 0, minExclusive: true, default: defaultValue, aliases: ["epsilon"] });
+export const nonFiniteOption = oneOf(["error", "skip"], { default: "error" as NonFinitePolicy, aliases: ["non_finite", "onNonFinite"] });
+
+/**
+ * The parameters an optimizer updates: tensors (`model.parameters()`), or named tensors
+ * (`model.namedParameters()`), whose names then appear in its error messages.
+ */
+export type ParameterList = Iterable<Tensor | readonly [string, Tensor]>;
+
+/** Reads a slot of the parameter being updated; `has` tells whether it exists yet. */
+interface SlotAccess {
+  slot: (name: string) => Storage;
+  has: (name: string) => boolean;
+}
+
 export abstract class Optimizer {
   readonly params: readonly Tensor[];
+  /** Per parameter: its name, when the optimizer was given named parameters. */
+  readonly paramNames: readonly (string | undefined)[];
   /** The learning rate; schedules set it between steps. */
   lr: number;
+  /**
+   * A gradient with NaN or ±Infinity makes `step()` throw a RangeError before writing anything
+   * ("error", the default), or skip the step — no parameter and no state changes — ("skip";
+   * counted in `skippedSteps`). Not part of the saved state: it is how this run reacts.
+   */
+  nonFinite: NonFinitePolicy;
+  /** Steps skipped because a gradient was not finite (with `nonFinite: "skip"`). */
+  skippedSteps = 0;
   /** Per parameter: the number of updates applied. */
   protected steps: number[];
   /** Per slot name, per parameter: the state arrays, allocated at a parameter's first update. */
   protected slots: Record<string, (Storage | null)[]>;
+  /** Per parameter: its slot accessors, made once so that a step creates no closures. */
+  private readonly access: SlotAccess[];
+  /** Per parameter: a strided gradient's row-major copy, allocated at first need and reused. */
+  private readonly gathered: (Storage | null)[];
+  /** Per parameter: this step's gradient as row-major storage (null: no gradient). */
+  private readonly current: (Storage | null)[];
 
   constructor(
     /** The class's name, as stored in the state (minifiers may rename classes, so it is explicit). */
     readonly type: string,
-    params: Iterable<Tensor>,
+    params: ParameterList,
     lr: number,
     slotNames: readonly string[],
+    nonFinite: NonFinitePolicy = "error",
   ) {
     const op = type;
-    this.params = [...params];
+    const entries = [...params].map((p) => (Array.isArray(p) ? (p as readonly [string, Tensor]) : ([undefined, p as Tensor] as const)));
+    this.params = entries.map(([, p]) => p);
+    this.paramNames = entries.map(([name]) => name);
     checkArg(this.params.length > 0, op, "was given no parameters");
     const seen = new Set<Tensor>();
     this.params.forEach((p, i) => {
-      if (seen.has(p)) throw new RangeError(`${op}: parameter ${i} appears twice`);
+      if (seen.has(p)) throw new RangeError(`${op}: ${this.describeParam(i, false)} appears twice`);
       seen.add(p);
       // A frozen parameter (requiresGrad false) is accepted, as PyTorch does: it never gets a gradient, so step() skips it.
-      if (!p.isLeaf) throw new RangeError(`${op}: parameter ${i} ${fmtShape(p.shape)} must be a leaf tensor (a Parameter), not the result of an op`);
+      if (!p.isLeaf) throw new RangeError(`${op}: ${this.describeParam(i)} must be a leaf tensor (a Parameter), not the result of an op`);
       const v = p.value;
-      if (!v.isContiguous || v.offset !== 0 || v.data.length !== v.size) throw new RangeError(`${op}: parameter ${i} ${fmtShape(p.shape)} must own contiguous storage (use Parameter)`);
+      if (!v.isContiguous || v.offset !== 0 || v.data.length !== v.size) throw new RangeError(`${op}: ${this.describeParam(i)} must own contiguous storage (use Parameter)`);
     });
-    checkLr(op, lr);
+    checkCommon(op, lr, nonFinite);
     this.lr = lr;
+    this.nonFinite = nonFinite;
     this.steps = this.params.map(() => 0);
     this.slots = Object.fromEntries(slotNames.map((s) => [s, this.params.map(() => null)]));
+    this.access = this.params.map((p, i) => ({
+      slot: (name) => (this.slots[name]![i] ??= allocate(p.dtype, p.size)),
+      has: (name) => this.slots[name]![i] !== null,
+    }));
+    this.gathered = this.params.map(() => null);
+    this.current = this.params.map(() => null);
   }
 
   /** The hyperparameters other than lr, as stored in the state. */
@@ -62,35 +115,73 @@ export abstract class Optimizer {
   protected abstract set options(values: Record<string, number | boolean>);
 
   /**
-   * Throws a RangeError unless every hyperparameter in `options` (as the `options` getter names
-   * them) is of the right type and in range. The same check guards the constructor, each
-   * `step()` (the fields are public and may have been changed) and `loadStateDict`.
+   * Throws unless every hyperparameter — `lr`, `nonFinite` and those the `options` getter names —
+   * is of the right type and in range, by the optimizer's declared options. The same check
+   * guards the constructor, each `step()` (the fields are public and may have been changed)
+   * and `loadStateDict`.
    */
   protected abstract checkOptions(op: string, options: Record<string, unknown>): void;
 
   /**
-   * Updates one parameter in place. `param` is its storage, `grad` its gradient (same length),
-   * `t` the 1-based count of its updates so far, `slot(name)` its state arrays (zero-filled at
-   * first use), `hasSlot(name)` whether that state array exists yet.
+   * Updates one parameter in place. `param` is its storage, `grad` its gradient (row-major, same
+   * length; never write into it), `t` the 1-based count of its updates so far, `slot(name)` its
+   * state arrays (zero-filled at first use), `hasSlot(name)` whether that state array exists yet.
    */
   protected abstract update(param: Storage, grad: Storage, t: number, slot: (name: string) => Storage, hasSlot: (name: string) => boolean): void;
 
-  /** One update of every parameter that has a gradient (parameters without one, frozen ones included, are skipped). */
+  /**
+   * One update of every parameter that has a gradient (parameters without one, frozen ones
+   * included, are skipped). Every gradient is checked (shape, and finite values) before any
+   * parameter is written: a bad one throws (or skips the step, see `nonFinite`) with the model
+   * and the optimizer's state as they were.
+   */
   step(): void {
-    checkLr(this.type, this.lr);
-    this.checkOptions(this.type, this.options);
-    this.params.forEach((p, i) => {
-      if (p.grad === null) return;
-      if (!shapesEqual(p.grad.shape, p.shape)) throw new ShapeError(`${this.type}.step`, `gradient of parameter ${i} has the wrong shape`, [p.grad.shape, p.shape]);
+    checkCommon(this.type, this.lr, this.nonFinite);
+    this.checkOptions(this.type, { lr: this.lr, nonFinite: this.nonFinite, ...this.options });
+    if (!this.readGradients(`${this.type}.step`)) {
+      this.skippedSteps++;
+      return;
+    }
+    for (let i = 0; i < this.params.length; i++) {
+      const grad = this.current[i] ?? null;
+      if (grad === null) continue;
       const t = ++this.steps[i]!;
-      const param = p.value.data;
-      const slot = (name: string): Storage => {
-        const list = this.slots[name]!;
-        return (list[i] ??= allocate(p.dtype, p.size));
-      };
-      const hasSlot = (name: string): boolean => this.slots[name]![i] !== null;
-      this.update(param, p.grad.value.flat(), t, slot, hasSlot);
+      this.update(this.params[i]!.value.data, grad, t, this.access[i]!.slot, this.access[i]!.has);
+    }
+    this.current.fill(null); // hold no gradient between steps
+  }
+
+  /**
+   * Puts each parameter's gradient, row-major, in `current`: in place when contiguous, gathered
+   * into the parameter's reused buffer when strided. Checks shapes and values; returns false
+   * when a value is NaN or ±Infinity and the policy is "skip".
+   */
+  private readGradients(op: string): boolean {
+    this.params.forEach((p, i) => {
+      const grad = p.grad?.value ?? null;
+      if (grad !== null && !shapesEqual(grad.shape, p.shape)) throw new ShapeError(op, `gradient of ${this.describeParam(i, false)} has the wrong shape`, [grad.shape, p.shape]);
+      this.current[i] = grad === null ? null : grad.isContiguous ? grad.flat() : grad.copyInto((this.gathered[i] ??= allocate(p.dtype, p.size)));
     });
+    for (let i = 0; i < this.params.length; i++) {
+      const g = this.current[i] ?? null;
+      if (g === null) continue;
+      const at = firstNonFinite(g);
+      if (at < 0) continue;
+      this.current.fill(null);
+      if (this.nonFinite === "skip") return false;
+      const shape = this.params[i]!.shape;
+      throw new RangeError(
+        `${op}: the gradient of ${this.describeParam(i)} holds ${g[at]} at ${fmtShape(unravel(at, shape))} (element ${at}); ` +
+          `no parameter was updated (nonFinite: "skip" skips such steps instead)`,
+      );
+    }
+    return true;
+  }
+
+  /** `parameter 3 "1.weight" [128,256]`: its index, its name if known, and (with `shape`) its shape. */
+  protected describeParam(i: number, shape = true): string {
+    const name = this.paramNames[i];
+    return `parameter ${i}${name === undefined ? "" : ` ${JSON.stringify(name)}`}${shape ? ` ${fmtShape(this.params[i]!.shape)}` : ""}`;
   }
 
   /** Forgets the gradients of every parameter this optimizer updates. */
@@ -115,70 +206,76 @@ export abstract class Optimizer {
     const op = `${this.type}.loadStateDict`;
     if (typeof state !== "object" || state === null) throw new TypeError(`${op}: expected an optimizer state object`);
     if (state.type !== this.type) throw new RangeError(`${op}: the state is from a ${JSON.stringify(state.type)} optimizer, not ${this.type}`);
-    checkLr(op, state.lr);
     const n = this.params.length;
     if (!Array.isArray(state.steps) || state.steps.length !== n || !state.steps.every((s) => Number.isInteger(s) && s >= 0)) {
       throw new RangeError(`${op}: steps must be ${n} non-negative integers (one per parameter)`);
     }
+    const options = this.checkStateOptions(op, state);
     const names = Object.keys(this.slots);
     const given = Object.keys(state.slots ?? {});
     if (given.length !== names.length || !names.every((s) => given.includes(s))) {
       throw new RangeError(`${op}: expected the slots [${names.join(", ")}], got [${given.join(", ")}]`);
     }
-    const options = this.options;
-    if (typeof state.options !== "object" || state.options === null) throw new TypeError(`${op}: options must be an object of hyperparameters`);
-    for (const key of Object.keys(options)) {
-      if (typeof state.options[key] !== typeof options[key]) throw new RangeError(`${op}: option ${JSON.stringify(key)} is missing or has the wrong type`);
-    }
-    this.checkOptions(op, state.options);
-    for (const name of names) {
-      const list = state.slots[name]!;
-      if (!Array.isArray(list) || list.length !== n) throw new RangeError(`${op}: slot ${JSON.stringify(name)} must list ${n} parameters`);
-      list.forEach((s, i) => {
-        if (s === null) return;
-        if (!(s instanceof NDArray)) throw new TypeError(`${op}: slot ${JSON.stringify(name)} of parameter ${i} must be an NDArray or null`);
-        if (!shapesEqual(s.shape, this.params[i]!.shape)) throw new ShapeError(op, `slot ${JSON.stringify(name)} of parameter ${i} has the wrong shape`, [s.shape, this.params[i]!.shape]);
-        const values = s.flat();
-        for (let k = 0; k < values.length; k++) {
-          if (!Number.isFinite(values[k])) throw new RangeError(`${op}: slot ${JSON.stringify(name)} of parameter ${i} holds ${values[k]} at element ${k}; optimizer state must be finite`);
-        }
-      });
-    }
+    for (const name of names) this.checkSlot(op, name, state.slots[name]);
     this.lr = state.lr;
-    this.options = { ...state.options };
+    this.options = options;
     this.steps = [...state.steps];
     for (const name of names) {
-      this.slots[name] = state.slots[name]!.map((s, i) => {
-        if (s === null) return null;
-        const out = allocate(this.params[i]!.dtype, s.size);
-        out.set(s.flat());
-        return out;
-      });
+      this.slots[name] = state.slots[name]!.map((s, i) => (s === null ? null : s.copyInto(allocate(this.params[i]!.dtype, s.size))));
     }
+  }
+
+  /** The state's lr and hyperparameters, checked: each one present, of its type and in range. */
+  private checkStateOptions(op: string, state: OptimizerState): Record<string, number | boolean> {
+    if (typeof state.options !== "object" || state.options === null) throw new TypeError(`${op}: options must be an object of hyperparameters`);
+    const options: Record<string, number | boolean> = {};
+    for (const [key, current] of Object.entries(this.options)) {
+      const value = state.options[key];
+      if (typeof value !== typeof current) throw new RangeError(`${op}: option ${JSON.stringify(key)} is missing or has the wrong type`);
+      options[key] = value!;
+    }
+    checkCommon(op, state.lr, this.nonFinite);
+    this.checkOptions(op, { lr: state.lr, nonFinite: this.nonFinite, ...options });
+    return options;
+  }
+
+  /** One slot of a state: an NDArray of the parameter's shape with finite values, or null, per parameter. */
+  private checkSlot(op: string, name: string, list: unknown): void {
+    const slot = JSON.stringify(name);
+    if (!Array.isArray(list) || list.length !== this.params.length) throw new RangeError(`${op}: slot ${slot} must list ${this.params.length} parameters`);
+    list.forEach((s: unknown, i) => {
+      if (s === null) return;
+      if (!(s instanceof NDArray)) throw new TypeError(`${op}: slot ${slot} of parameter ${i} must be an NDArray or null`);
+      if (!shapesEqual(s.shape, this.params[i]!.shape)) throw new ShapeError(op, `slot ${slot} of parameter ${i} has the wrong shape`, [s.shape, this.params[i]!.shape]);
+      const values = s.flat();
+      const at = firstNonFinite(values);
+      if (at >= 0) throw new RangeError(`${op}: slot ${slot} of parameter ${i} holds ${values[at]} at element ${at}; optimizer state must be finite`);
+    });
   }
 }
 
-function checkLr(op: string, lr: number): void {
-  checkArg(typeof lr === "number" && Number.isFinite(lr) && lr >= 0, op, `learning rate must be a finite number ≥ 0, got ${lr}`);
-}
-
 /**
- * Checks an option that must be a finite number in [low, high] (or [low, high) with `openHigh`;
- * high = Infinity means "no upper bound", never "Infinity allowed").
+ * The options every optimizer has, checked by the base class too (so that a subclass whose
+ * checkOptions forgets them still gets them checked), by the same field declarations.
  */
-export function numberOption(op: string, name: string, value: unknown, low: number, high = Infinity, openHigh = false): number {
-  const ok = typeof value === "number" && Number.isFinite(value) && value >= low && (openHigh ? value < high : value <= high);
-  const range = high === Infinity ? `a finite number ≥ ${low}` : `in [${low}, ${high}${openHigh ? ")" : "]"}`;
-  checkArg(ok, op, `${name} must be ${range}, got ${describeValue(value)}`);
-  return value as number;
+function checkCommon(op: string, lr: unknown, nonFinite: unknown): void {
+  LR.read(op, "lr", lr);
+  nonFiniteOption.read(op, "nonFinite", nonFinite);
+}
+const LR = lrOption(0);
+
+/** The index of the first NaN or ±Infinity in `values`, or −1. */
+function firstNonFinite(values: Storage): number {
+  for (let k = 0; k < values.length; k++) if (!Number.isFinite(values[k])) return k;
+  return -1;
 }
 
-/** Checks an option that must be true or false. */
-export function booleanOption(op: string, name: string, value: unknown): boolean {
-  if (typeof value !== "boolean") throw new TypeError(`${op}: ${name} must be true or false, got ${describeValue(value)}`);
-  return value;
-}
-
-function describeValue(v: unknown): string {
-  return typeof v === "string" ? JSON.stringify(v) : String(v);
+/** The row-major index of flat element `k` of an array of `shape`. */
+function unravel(k: number, shape: readonly number[]): number[] {
+  const index = new Array<number>(shape.length);
+  for (let axis = shape.length - 1; axis >= 0; axis--) {
+    index[axis] = k % shape[axis]!;
+    k = Math.floor(k / shape[axis]!);
+  }
+  return index;
 }

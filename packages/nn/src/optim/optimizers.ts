@@ -1,22 +1,27 @@
 /**
  * SGD, Adam, AdamW and RMSprop, with PyTorch's update rules (so their numbers can be compared
  * one for one). In every formula g is the parameter's gradient, p its value, t its update count.
+ * Each optimizer's options are declared once (below each class's doc): the declaration gives the
+ * options type and the check, which refuses unknown keys with a hint (`learning_rate` → `lr`).
  */
-import type { Tensor } from "@zerograd/autograd";
-import type { Storage } from "@zerograd/tensor";
-import { Optimizer, booleanOption, numberOption } from "./optimizer.js";
+import { type OptionsOf, type Storage, boolean, custom, defineOptions } from "@zerograd/tensor";
+import { Optimizer, type ParameterList, epsOption, fractionOption, lrOption, nonFiniteOption, weightDecayOption } from "./optimizer.js";
 
-export interface SGDOptions {
-  lr?: number;
-  /** μ (default 0: plain gradient descent). */
-  momentum?: number;
-  /** Scales the new gradient in the momentum buffer by (1 − dampening). Default 0. */
-  dampening?: number;
+const SGD_OPTIONS = defineOptions({
+  /** Default 0.01. */
+  lr: lrOption(0.01),
+  /** μ in [0, 1) (default 0: plain gradient descent). */
+  momentum: fractionOption(0),
+  /** Scales the new gradient in the momentum buffer by (1 − dampening); in [0, 1). Default 0. */
+  dampening: fractionOption(0),
   /** Nesterov momentum (needs momentum > 0 and dampening 0). */
-  nesterov?: boolean;
+  nesterov: boolean({ default: false }),
   /** L2 penalty λ added to the gradient: g ← g + λ·p. Default 0. */
-  weightDecay?: number;
-}
+  weightDecay: weightDecayOption(0),
+  /** A NaN or ±Infinity gradient: "error" (default) throws, "skip" skips the step. */
+  nonFinite: nonFiniteOption,
+});
+export type SGDOptions = OptionsOf<typeof SGD_OPTIONS>;
 
 /**
  * Stochastic gradient descent:
@@ -32,18 +37,15 @@ export class SGD extends Optimizer {
   nesterov: boolean;
   weightDecay: number;
 
-  constructor(params: Iterable<Tensor>, options: SGDOptions = {}) {
-    super("SGD", params, options.lr ?? 0.01, ["momentumBuffer"]);
-    const o = { momentum: options.momentum ?? 0, dampening: options.dampening ?? 0, nesterov: options.nesterov ?? false, weightDecay: options.weightDecay ?? 0 };
-    this.checkOptions("SGD", o);
+  constructor(params: ParameterList, options: SGDOptions = {}) {
+    const o = SGD_OPTIONS.parse("SGD", options);
+    super("SGD", params, o.lr, ["momentumBuffer"], o.nonFinite);
     ({ momentum: this.momentum, dampening: this.dampening, nesterov: this.nesterov, weightDecay: this.weightDecay } = o);
+    this.checkOptions("SGD", o);
   }
 
-  protected checkOptions(op: string, o: Record<string, unknown>): void {
-    const momentum = numberOption(op, "momentum", o.momentum, 0);
-    const dampening = numberOption(op, "dampening", o.dampening, 0, 1);
-    const nesterov = booleanOption(op, "nesterov", o.nesterov);
-    numberOption(op, "weightDecay", o.weightDecay, 0);
+  protected checkOptions(op: string, options: Record<string, unknown>): void {
+    const { momentum, dampening, nesterov } = SGD_OPTIONS.parse(op, options);
     if (nesterov && (momentum <= 0 || dampening !== 0)) throw new RangeError(`${op}: Nesterov momentum needs momentum > 0 and dampening 0`);
   }
 
@@ -73,15 +75,28 @@ export class SGD extends Optimizer {
   }
 }
 
-export interface AdamOptions {
-  lr?: number;
-  /** Decay rates of the first and second moment estimates. Default [0.9, 0.999]. */
-  betas?: readonly [number, number];
-  /** Added to √v̂. Default 1e-8. */
-  eps?: number;
-  /** Adam: L2 penalty added to the gradient. AdamW: decoupled decay (default 0.01). */
-  weightDecay?: number;
-}
+/** Reads Adam's `betas`: two decay rates, each a fraction in [0, 1). */
+const betasOption = (defaultBetas: readonly [number, number]) => custom((value, op, key): readonly [number, number] => {
+  if (!Array.isArray(value) || value.length !== 2) throw new TypeError(`${op}: ${key} must be [beta1, beta2], got ${JSON.stringify(value)}`);
+  return [BETA.read(op, `${key}[0]`, value[0]), BETA.read(op, `${key}[1]`, value[1])];
+}, { default: defaultBetas });
+const BETA = fractionOption(0);
+
+const adamOptions = (defaultDecay: number) => defineOptions({
+  /** Default 0.001. */
+  lr: lrOption(0.001),
+  /** Decay rates of the first and second moment estimates, each in [0, 1). Default [0.9, 0.999]. */
+  betas: betasOption([0.9, 0.999]),
+  /** Added to √v̂; > 0. Default 1e-8. */
+  eps: epsOption(1e-8),
+  /** Adam: L2 penalty added to the gradient (default 0). AdamW: decoupled decay (default 0.01). */
+  weightDecay: weightDecayOption(defaultDecay),
+  /** A NaN or ±Infinity gradient: "error" (default) throws, "skip" skips the step. */
+  nonFinite: nonFiniteOption,
+});
+const ADAM_OPTIONS = adamOptions(0);
+const ADAMW_OPTIONS = adamOptions(0.01);
+export type AdamOptions = OptionsOf<typeof ADAM_OPTIONS>;
 
 /** The update shared by Adam and AdamW; they differ in how weight decay enters. */
 abstract class AdamBase extends Optimizer {
@@ -90,20 +105,16 @@ abstract class AdamBase extends Optimizer {
   eps: number;
   weightDecay: number;
 
-  constructor(type: string, params: Iterable<Tensor>, options: AdamOptions, defaultDecay: number, private readonly decoupled: boolean) {
-    super(type, params, options.lr ?? 0.001, ["m", "v"]);
-    const betas = options.betas ?? [0.9, 0.999];
-    if (!Array.isArray(betas) || betas.length !== 2) throw new TypeError(`${type}: betas must be [beta1, beta2]`);
-    const o = { beta1: betas[0], beta2: betas[1], eps: options.eps ?? 1e-8, weightDecay: options.weightDecay ?? defaultDecay };
-    this.checkOptions(type, o);
-    ({ beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay } = o);
+  constructor(type: string, params: ParameterList, options: AdamOptions, private readonly decoupled: boolean) {
+    const o = (decoupled ? ADAMW_OPTIONS : ADAM_OPTIONS).parse(type, options);
+    super(type, params, o.lr, ["m", "v"], o.nonFinite);
+    [this.beta1, this.beta2] = o.betas;
+    ({ eps: this.eps, weightDecay: this.weightDecay } = o);
   }
 
-  protected checkOptions(op: string, o: Record<string, unknown>): void {
-    numberOption(op, "betas[0]", o.beta1, 0, 1, true);
-    numberOption(op, "betas[1]", o.beta2, 0, 1, true);
-    numberOption(op, "eps", o.eps, 0);
-    numberOption(op, "weightDecay", o.weightDecay, 0);
+  /** The stored hyperparameters (beta1, beta2…) are checked as the options bag spells them (betas). */
+  protected checkOptions(op: string, { beta1, beta2, ...rest }: Record<string, unknown>): void {
+    ADAM_OPTIONS.parse(op, { ...rest, betas: [beta1, beta2] });
   }
 
   protected get options() {
@@ -139,8 +150,8 @@ abstract class AdamBase extends Optimizer {
  *   p ← p − lr·m̂ / (√v̂ + ε)
  */
 export class Adam extends AdamBase {
-  constructor(params: Iterable<Tensor>, options: AdamOptions = {}) {
-    super("Adam", params, options, 0, false);
+  constructor(params: ParameterList, options: AdamOptions = {}) {
+    super("Adam", params, options, false);
   }
 }
 
@@ -150,22 +161,28 @@ export class Adam extends AdamBase {
  * gradient. Default λ = 0.01, as PyTorch.
  */
 export class AdamW extends AdamBase {
-  constructor(params: Iterable<Tensor>, options: AdamOptions = {}) {
-    super("AdamW", params, options, 0.01, true);
+  constructor(params: ParameterList, options: AdamOptions = {}) {
+    super("AdamW", params, options, true);
   }
 }
 
-export interface RMSpropOptions {
-  lr?: number;
-  /** Decay of the squared-gradient average. Default 0.99. */
-  alpha?: number;
-  /** Default 1e-8. */
-  eps?: number;
-  momentum?: number;
+const RMSPROP_OPTIONS = defineOptions({
+  /** Default 0.01. */
+  lr: lrOption(0.01),
+  /** Decay of the squared-gradient average, in [0, 1). Default 0.99. */
+  alpha: fractionOption(0.99),
+  /** > 0. Default 1e-8. */
+  eps: epsOption(1e-8),
+  /** μ in [0, 1). Default 0. */
+  momentum: fractionOption(0),
   /** Divide by the variance estimate v − ḡ² instead of v. */
-  centered?: boolean;
-  weightDecay?: number;
-}
+  centered: boolean({ default: false }),
+  /** L2 penalty λ added to the gradient. Default 0. */
+  weightDecay: weightDecayOption(0),
+  /** A NaN or ±Infinity gradient: "error" (default) throws, "skip" skips the step. */
+  nonFinite: nonFiniteOption,
+});
+export type RMSpropOptions = OptionsOf<typeof RMSPROP_OPTIONS>;
 
 /**
  * RMSprop (Hinton), as PyTorch:
@@ -182,19 +199,14 @@ export class RMSprop extends Optimizer {
   centered: boolean;
   weightDecay: number;
 
-  constructor(params: Iterable<Tensor>, options: RMSpropOptions = {}) {
-    super("RMSprop", params, options.lr ?? 0.01, ["squareAvg", "gradAvg", "momentumBuffer"]);
-    const o = { alpha: options.alpha ?? 0.99, eps: options.eps ?? 1e-8, momentum: options.momentum ?? 0, centered: options.centered ?? false, weightDecay: options.weightDecay ?? 0 };
-    this.checkOptions("RMSprop", o);
+  constructor(params: ParameterList, options: RMSpropOptions = {}) {
+    const o = RMSPROP_OPTIONS.parse("RMSprop", options);
+    super("RMSprop", params, o.lr, ["squareAvg", "gradAvg", "momentumBuffer"], o.nonFinite);
     ({ alpha: this.alpha, eps: this.eps, momentum: this.momentum, centered: this.centered, weightDecay: this.weightDecay } = o);
   }
 
-  protected checkOptions(op: string, o: Record<string, unknown>): void {
-    numberOption(op, "alpha", o.alpha, 0, 1);
-    numberOption(op, "eps", o.eps, 0);
-    numberOption(op, "momentum", o.momentum, 0);
-    booleanOption(op, "centered", o.centered);
-    numberOption(op, "weightDecay", o.weightDecay, 0);
+  protected checkOptions(op: string, options: Record<string, unknown>): void {
+    RMSPROP_OPTIONS.parse(op, options);
   }
 
   protected get options() {

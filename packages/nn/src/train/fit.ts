@@ -28,7 +28,7 @@ import { type Data, type Inputs, type Table, asModelInput, range, readInputs, su
 import { EVALUATE_OPTIONS, type EvaluateOptions, type FitOptions, PREDICT_OPTIONS, type ParsedFitOptions, type PredictOptions, parseFitOptions } from "./options.js";
 import { type Plan, buildTable, computeLogs, groupIds, groupLosses, initialGroupWeights, makePlan, outputsOf, totalLoss } from "./spec.js";
 import { RunState } from "./state.js";
-import { anomalyScope, runStep } from "./step.js";
+import { runStep } from "./step.js";
 import { defaultWrite, defaultYieldEvery, yielder } from "./runtime.js";
 import { checkOptimizer, validateTable } from "./validate.js";
 
@@ -205,7 +205,6 @@ export async function fit(model: AnyModule, data: Data, options: FitOptions): Pr
 function prepare(op: string, model: AnyModule, data: Data, options: FitOptions): Run {
   const o = parseFitOptions(op, options);
   checkOptimizer(op, model, o.optimizer);
-  if (o.detectAnomaly) anomalyScope(op);
   const compile = { ...o, loss: o.loss! }; // makePlan refuses a missing loss
   const plan = makePlan(op, compile);
   const { table, validation } = readData(op, plan, data, o);

@@ -11,18 +11,18 @@ import { Tensor, noGrad } from "@zerograd/autograd";
 import {
   type LossFn,
   type MetricStats,
+  type LossDeclaration,
   accuracyStats,
   binaryAccuracyStats,
-  binaryCrossEntropy,
-  categoricalCrossEntropy,
+  lossDeclaration,
   meanAbsoluteErrorStats,
   meanSquaredErrorStats,
   sparseAccuracyStats,
-  sparseCategoricalCrossEntropy,
 } from "@zerograd/losses";
 import * as T from "@zerograd/tensor";
 import { NDArray, ShapeError } from "@zerograd/tensor";
 import { type ArrayInput, type Data, type Table, checkRows, isArrayInput, readInputs, toNDArray } from "./data.js";
+import { andOutputMask } from "./output-mask.js";
 
 /** A loss function, or one with fixed options: `{ loss: sparseCategoricalCrossEntropy, options: { fromLogits: true, ignoreIndex: -1 } }`. */
 export type LossSpec = LossFn | { loss: LossFn; options?: Record<string, unknown> };
@@ -31,8 +31,8 @@ export type LossSpec = LossFn | { loss: LossFn; options?: Record<string, unknown
 export type MetricFn = (prediction: NDArray, target: NDArray, options: Record<string, unknown>) => MetricStats | number;
 
 /**
- * A metric by name — "accuracy" picks the accuracy that fits the output's loss (sparse,
- * categorical or binary) — or a custom one. Metrics are masked with the loss's own masking
+ * A metric by name — "accuracy" picks the accuracy the output's loss declares (defineLoss's
+ * `metric`: sparse, categorical or binary) — or a custom one. Metrics are masked with the loss's own masking
  * options (mask, maskValue, ignoreIndex), so missing labels never count.
  */
 export type MetricSpec = "accuracy" | "sparseAccuracy" | "categoricalAccuracy" | "binaryAccuracy" | "mae" | "mse" | { name: string; fn: MetricFn; options?: Record<string, unknown> };
@@ -47,7 +47,7 @@ export interface CompileOptions {
   /** Per output name (default 1 each): total = Σ lossWeights[o] · loss[o]. */
   lossWeights?: Record<string, number>;
   metrics?: readonly MetricSpec[] | Record<string, readonly MetricSpec[]>;
-  /** Keras' class_weight: a weight per class, multiplying each sample's weight by its label's class weight. */
+  /** Keras' class_weight: a weight per class, multiplying each sample's weight by its label's class weight (read by the loss's declared target kind: labels, oneHot or binary). */
   classWeight?: readonly number[] | Record<string, readonly number[]>;
   /**
    * With `data.groups`: the weight of each group id, for every output or per output name.
@@ -235,23 +235,27 @@ export function initialGroupWeights(op: string, plan: Plan, compile: CompileOpti
 // ---------------------------------------------------------------------------------------------
 // Losses
 
-/** The rank of the elementwise loss ℓ: the prediction's without the class axis for the categorical losses, the target's otherwise. */
+/** What the output's loss declares about its target (undefined for a function not made by defineLoss). */
+const targetKind = (output: OutputPlan): LossDeclaration["target"] | undefined => lossDeclaration(output.loss)?.target;
+
+/** The rank of the elementwise loss ℓ: the prediction's without the class axis for losses over classes, the target's otherwise. */
 function lossRank(output: OutputPlan, prediction: Tensor, target: NDArray): number {
-  if (output.loss === categoricalCrossEntropy || output.loss === sparseCategoricalCrossEntropy) return prediction.rank - 1;
-  return target.rank;
+  const kind = targetKind(output);
+  return kind === "oneHot" || kind === "labels" ? prediction.rank - 1 : target.rank;
 }
 
 /** Per-element weights from class weights: w = classWeight[label] (sparse), Σ_c z_c·w_c (one-hot), z·w₁ + (1 − z)·w₀ (binary). */
 function classWeightsFor(op: string, output: OutputPlan, cw: readonly number[], target: NDArray, rank: number, prediction: Tensor): NDArray {
   const z = target.flat();
-  if (output.loss === sparseCategoricalCrossEntropy) {
+  const kind = targetKind(output);
+  if (kind === "labels") {
     const classes = prediction.shape[T.normAxis(op, (output.options.axis as number | undefined) ?? -1, prediction.rank)]!;
     if (classes !== cw.length) throw new ShapeError(op, `classWeight has ${cw.length} weights for ${classes} classes`, [prediction.shape]);
     const out = new Float32Array(z.length);
     for (let i = 0; i < z.length; i++) out[i] = Number.isInteger(z[i]) && z[i]! >= 0 && z[i]! < cw.length ? cw[z[i]!]! : 1; // masked or invalid labels: the loss decides
     return new NDArray(out, target.shape.slice(0, rank)); // labels [n] or Keras-style [n, 1]
   }
-  if (output.loss === categoricalCrossEntropy) {
+  if (kind === "oneHot") {
     const axis = T.normAxis(op, (output.options.axis as number | undefined) ?? -1, target.rank);
     const classes = target.shape[axis]!;
     if (classes !== cw.length) throw new ShapeError(op, `classWeight has ${cw.length} weights for ${classes} classes`, [target.shape]);
@@ -259,13 +263,13 @@ function classWeightsFor(op: string, output: OutputPlan, cw: readonly number[], 
     const w = new NDArray(Float32Array.from(cw), shape);
     return T.sum(T.where(T.isNaN(target), 0, T.mul(target, w)), { axis });
   }
-  if (output.loss === binaryCrossEntropy) {
-    if (cw.length !== 2) throw new RangeError(`${op}: classWeight for binaryCrossEntropy must be [weight of 0, weight of 1], got ${cw.length} weights`);
+  if (kind === "binary") {
+    if (cw.length !== 2) throw new RangeError(`${op}: classWeight for ${lossDeclaration(output.loss)!.name} must be [weight of 0, weight of 1], got ${cw.length} weights`);
     const out = new Float32Array(z.length);
     for (let i = 0; i < z.length; i++) out[i] = z[i]! * cw[1]! + (1 - z[i]!) * cw[0]!; // NaN for NaN (missing) labels: masked by the loss
     return new NDArray(out, target.shape);
   }
-  throw new TypeError(`${op}: classWeight needs a classification loss (sparse or categorical cross-entropy, binary cross-entropy)`);
+  throw new TypeError(`${op}: classWeight needs a classification loss (sparse or categorical cross-entropy, binary cross-entropy, or one declared with target "labels", "oneHot" or "binary" by defineLoss; wrapLoss gives a wrapper its base's declaration)`);
 }
 
 /** x reshaped to [n, 1, …, 1] of the given rank (a per-sample value broadcast over ℓ). */
@@ -295,6 +299,7 @@ export function outputLoss(op: string, output: OutputPlan, prediction: Tensor, t
   }
   if (options.groups === undefined && t.groups) options.groups = t.groups;
   if (options.groups !== undefined && groupWeights) options.groupWeights = groupWeights;
+  andOutputMask(prediction, options, rank);
   return output.loss(prediction, target, options);
 }
 
@@ -355,7 +360,8 @@ function resolveMetric(op: string, output: OutputPlan, spec: MetricSpec): Resolv
     if (output.options.axis !== undefined) o.axis = output.options.axis;
     return o;
   };
-  const withLogits = (t: Table) => ({ ...maskOptions(output, t), ...(output.options.fromLogits ? { fromLogits: true } : {}) });
+  const logits = lossDeclaration(output.loss)?.logits(output.options) ?? output.options.fromLogits === true;
+  const withLogits = (t: Table) => ({ ...maskOptions(output, t), ...(logits ? { fromLogits: true } : {}) });
   const target = (t: Table) => t.y[output.name]!;
   const sparse = { name: "sparseAccuracy", compute: (p: NDArray, t: Table) => sparseAccuracyStats(p, target(t), withIgnore(t)) };
   const categorical = { name: "categoricalAccuracy", compute: (p: NDArray, t: Table) => accuracyStats(p, target(t), withAxis(t)) };
@@ -372,8 +378,9 @@ function resolveMetric(op: string, output: OutputPlan, spec: MetricSpec): Resolv
   }
   switch (spec) {
     case "accuracy": {
-      const picked = output.loss === sparseCategoricalCrossEntropy ? sparse : output.loss === categoricalCrossEntropy ? categorical : output.loss === binaryCrossEntropy ? binary : null;
-      if (!picked) throw new RangeError(`${op}: "accuracy" needs a classification loss; name the metric ("sparseAccuracy", "categoricalAccuracy", "binaryAccuracy") or pass { name, fn }`);
+      const declared = lossDeclaration(output.loss)?.metric;
+      const picked = declared === "sparseAccuracy" ? sparse : declared === "categoricalAccuracy" ? categorical : declared === "binaryAccuracy" ? binary : null;
+      if (!picked) throw new RangeError(`${op}: "accuracy" needs a classification loss (one whose declaration names an accuracy as its metric: defineLoss's metric, or wrapLoss for a wrapper); name the metric ("sparseAccuracy", "categoricalAccuracy", "binaryAccuracy") or pass { name, fn }`);
       return { name: "accuracy", compute: picked.compute };
     }
     case "sparseAccuracy":

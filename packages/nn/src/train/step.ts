@@ -63,7 +63,7 @@ export function runStep(op: string, where: string, model: AnyModule, optimizer: 
       if (total.requiresGrad) total.backward();
       return { loss, losses };
     };
-    const result = o.detectAnomaly ? anomalyScope(op)(forwardBackward) : forwardBackward();
+    const result = o.detectAnomaly ? autograd.detectAnomaly(forwardBackward) : forwardBackward();
     optimizer.params.forEach((p, i) => {
       const bad = firstNonFinite(p.grad);
       if (bad) fail(`the gradient of ${JSON.stringify(parameterName(model, p) ?? `parameter ${i}`)} ${fmtShape(p.shape)} holds ${bad.value} (element ${bad.index})`, NAN_HINT);
@@ -86,18 +86,6 @@ function sumLosses(op: string, out: Losses): { total: Tensor; losses: Record<str
   }
   const total = entries.slice(1).reduce((sum, [, l]) => sum.add(l), entries[0]![1]);
   return { total, losses: Object.fromEntries(entries.map(([k, l]) => [k, l.item()])) };
-}
-
-/**
- * @zerograd/autograd's anomaly-mode scope, `withDetectAnomaly(f)` or `detectAnomaly(f)` (a scope
- * like noGrad): the one place it is looked up, by name, so that a version of autograd without
- * it is refused with a clear error. Once autograd exports it, this becomes one static import.
- */
-export function anomalyScope(op: string): <T>(f: () => T) => T {
-  const exports = autograd as unknown as Record<string, unknown>;
-  const scope = exports["withDetectAnomaly"] ?? exports["detectAnomaly"];
-  if (typeof scope !== "function") throw new TypeError(`${op}: detectAnomaly needs the anomaly mode of @zerograd/autograd (detectAnomaly), which this version does not export (withDetectAnomaly or detectAnomaly)`);
-  return scope as <T>(f: () => T) => T;
 }
 
 function parameterName(model: AnyModule, p: Tensor): string | undefined {

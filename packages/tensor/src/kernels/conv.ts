@@ -99,7 +99,7 @@ export function maxPoolInto(out: Storage, argmax: Int32Array, image: Storage, g:
 }
 
 /** Scatter-adds each output gradient onto the input element its max came from. */
-export function maxPoolBackwardInto(dImage: Storage, dOut: Storage, argmax: Int32Array): void {
+export function maxPoolAdjointInto(dImage: Storage, dOut: Storage, argmax: Int32Array): void {
   dImage.fill(0);
   for (let i = 0, n = dOut.length; i < n; i++) if (argmax[i]! >= 0) dImage[argmax[i]!]! += dOut[i]!;
 }
@@ -110,7 +110,7 @@ export function avgPoolInto(out: Storage, image: Storage, g: Window2D): void {
 }
 
 /** The adjoint of avgPoolInto: each output gradient is shared equally by the pixels it averaged. */
-export function avgPoolBackwardInto(dImage: Storage, dOut: Storage, g: Window2D): void {
+export function avgPoolAdjointInto(dImage: Storage, dOut: Storage, g: Window2D): void {
   windowSum(dImage, dOut, g, true);
 }
 

@@ -56,7 +56,8 @@ function reluFloat32(out: Float32Array, x: Float32Array): void {
 /**
  * Binary row kernels: out[o + i] = a[ia + i·sa] ⊕ b[ib + i·sb] for i < n. Broadcasting is
  * resolved outside, by the driver, which calls a kernel once per contiguous row (stride 0
- * repeats a broadcast value). Comparisons and logical ops write 0/1.
+ * repeats a broadcast value). Comparisons and logical ops write 0/1 as +(boolean), which V8
+ * compiles without a branch (`c ? 1 : 0` is a branch, mispredicted on data of random order).
  */
 export type BinaryKernel = (out: Storage, o: number, a: Storage, ia: number, sa: number, b: Storage, ib: number, sb: number, n: number) => void;
 
@@ -68,20 +69,37 @@ export const binaryKernels = {
   pow(out, o, a, ia, sa, b, ib, sb, n) { for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = Math.pow(a[ia]!, b[ib]!); },
   maximum(out, o, a, ia, sa, b, ib, sb, n) { for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = Math.max(a[ia]!, b[ib]!); },
   minimum(out, o, a, ia, sa, b, ib, sb, n) { for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = Math.min(a[ia]!, b[ib]!); },
-  eq(out, o, a, ia, sa, b, ib, sb, n) { for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = a[ia]! === b[ib]! ? 1 : 0; },
-  ne(out, o, a, ia, sa, b, ib, sb, n) { for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = a[ia]! !== b[ib]! ? 1 : 0; },
-  lt(out, o, a, ia, sa, b, ib, sb, n) { for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = a[ia]! < b[ib]! ? 1 : 0; },
-  le(out, o, a, ia, sa, b, ib, sb, n) { for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = a[ia]! <= b[ib]! ? 1 : 0; },
-  gt(out, o, a, ia, sa, b, ib, sb, n) { for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = a[ia]! > b[ib]! ? 1 : 0; },
-  ge(out, o, a, ia, sa, b, ib, sb, n) { for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = a[ia]! >= b[ib]! ? 1 : 0; },
-  logicalAnd(out, o, a, ia, sa, b, ib, sb, n) { for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = a[ia]! !== 0 && b[ib]! !== 0 ? 1 : 0; },
-  logicalOr(out, o, a, ia, sa, b, ib, sb, n) { for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = a[ia]! !== 0 || b[ib]! !== 0 ? 1 : 0; },
-  logicalXor(out, o, a, ia, sa, b, ib, sb, n) { for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = (a[ia]! !== 0) !== (b[ib]! !== 0) ? 1 : 0; },
+  eq(out, o, a, ia, sa, b, ib, sb, n) { for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = +(a[ia]! === b[ib]!); },
+  ne(out, o, a, ia, sa, b, ib, sb, n) { for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = +(a[ia]! !== b[ib]!); },
+  lt(out, o, a, ia, sa, b, ib, sb, n) { for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = +(a[ia]! < b[ib]!); },
+  le(out, o, a, ia, sa, b, ib, sb, n) { for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = +(a[ia]! <= b[ib]!); },
+  gt(out, o, a, ia, sa, b, ib, sb, n) { for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = +(a[ia]! > b[ib]!); },
+  ge(out, o, a, ia, sa, b, ib, sb, n) { for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = +(a[ia]! >= b[ib]!); },
+  logicalAnd(out, o, a, ia, sa, b, ib, sb, n) { for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = +(a[ia]! !== 0) & +(b[ib]! !== 0); },
+  logicalOr(out, o, a, ia, sa, b, ib, sb, n) { for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = +(a[ia]! !== 0) | +(b[ib]! !== 0); },
+  logicalXor(out, o, a, ia, sa, b, ib, sb, n) { for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = +(a[ia]! !== 0) ^ +(b[ib]! !== 0); },
 } satisfies Record<string, BinaryKernel>;
 
 export type BinaryOp = keyof typeof binaryKernels;
 
-/** where(cond, a, b) row kernel: cond ≠ 0 picks a (NaN counts as true, as in NumPy). */
+/**
+ * where(cond, a, b) row kernel: cond ≠ 0 picks a (NaN counts as true, as in NumPy). On float32
+ * rows it selects without a branch (a branch is mispredicted on random masks): the bits
+ * of a and b are combined as (a & m) | (b & ~m) with m all ones where cond holds, so every value,
+ * NaN and ±∞ included, is copied exactly.
+ */
 export function whereRow(out: Storage, o: number, c: Storage, ic: number, sc: number, a: Storage, ia: number, sa: number, b: Storage, ib: number, sb: number, n: number): void {
+  if (n >= 16 && out instanceof Float32Array && a instanceof Float32Array && b instanceof Float32Array) {
+    const o32 = bitsOf(out), a32 = bitsOf(a), b32 = bitsOf(b);
+    for (let i = 0; i < n; i++, ic += sc, ia += sa, ib += sb) {
+      const m = -(+(c[ic]! !== 0));
+      o32[o + i] = (a32[ia]! & m) | (b32[ib]! & ~m);
+    }
+    return;
+  }
   for (let i = 0; i < n; i++, ic += sc, ia += sa, ib += sb) out[o + i] = c[ic]! !== 0 ? a[ia]! : b[ib]!;
+}
+
+function bitsOf(x: Float32Array): Int32Array {
+  return new Int32Array(x.buffer, x.byteOffset, x.length);
 }

@@ -1,7 +1,8 @@
 import { binaryKernels, unaryKernels, whereRow } from "./elementwise.js";
 import { matmulInto } from "./matmul.js";
-import { col2imInto, im2colInto, maxPoolInto, maxPoolBackwardInto, avgPoolInto, avgPoolBackwardInto } from "./conv.js";
+import { col2imInto, im2colInto, maxPoolInto, maxPoolAdjointInto, avgPoolInto, avgPoolAdjointInto } from "./conv.js";
 import { reduceKernels, softmaxInto } from "./reduce.js";
+import { wasmKernels, wasmSimdSupported } from "./wasm/index.js";
 
 /**
  * The kernel interface: every hot loop the ops call goes through this object. A faster set
@@ -19,9 +20,9 @@ export interface Kernels {
   im2col: typeof im2colInto;
   col2im: typeof col2imInto;
   maxPool: typeof maxPoolInto;
-  maxPoolBackward: typeof maxPoolBackwardInto;
+  maxPoolAdjoint: typeof maxPoolAdjointInto;
   avgPool: typeof avgPoolInto;
-  avgPoolBackward: typeof avgPoolBackwardInto;
+  avgPoolAdjoint: typeof avgPoolAdjointInto;
 }
 
 export const jsKernels: Kernels = {
@@ -35,21 +36,46 @@ export const jsKernels: Kernels = {
   im2col: im2colInto,
   col2im: col2imInto,
   maxPool: maxPoolInto,
-  maxPoolBackward: maxPoolBackwardInto,
+  maxPoolAdjoint: maxPoolAdjointInto,
   avgPool: avgPoolInto,
-  avgPoolBackward: avgPoolBackwardInto,
+  avgPoolAdjoint: avgPoolAdjointInto,
 };
 
-let active: Kernels = jsKernels;
+/** The kernel sets by name: "auto" is WebAssembly SIMD where the runtime has it, plain JS otherwise. */
+export type KernelSetName = "js" | "wasm" | "auto";
+
+function namedSet(name: KernelSetName): Kernels {
+  if (name === "js") return jsKernels;
+  if (name === "auto") return wasmSimdSupported() ? { ...jsKernels, ...wasmKernels } : jsKernels;
+  if (name === "wasm") {
+    if (!wasmSimdSupported()) throw new RangeError("useKernels: 'wasm' needs WebAssembly with SIMD128, which this runtime lacks (use 'js' or 'auto')");
+    return { ...jsKernels, ...wasmKernels };
+  }
+  throw new RangeError(`useKernels: unknown kernel set '${String(name)}' (expected 'js', 'wasm' or 'auto')`);
+}
+
+/** ZEROGRAD_KERNELS=js|wasm|auto forces a set, read only where a `process` global exists (Node, Bun, Deno). */
+function fromEnvironment(): KernelSetName {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  const value = env?.ZEROGRAD_KERNELS;
+  if (value === undefined || value === "") return "auto";
+  if (value === "js" || value === "wasm" || value === "auto") return value;
+  throw new RangeError(`ZEROGRAD_KERNELS='${value}' is not a kernel set (expected 'js', 'wasm' or 'auto')`);
+}
+
+let active: Kernels = namedSet(fromEnvironment());
 
 /** The kernel set in use. */
 export function kernels(): Kernels {
   return active;
 }
 
-/** Replaces some or all kernels (entries not given keep the plain-JS version). Returns the previous set. */
-export function useKernels(set: Partial<Kernels> & { name: string }): Kernels {
+/**
+ * Chooses the kernels: a set by name ("js", "wasm", "auto"), or some entries (those not given keep
+ * the plain-JS version). Returns the previous set, so `useKernels(previous)` restores it.
+ */
+export function useKernels(set: KernelSetName | (Partial<Kernels> & { name: string })): Kernels {
   const previous = active;
-  active = { ...jsKernels, ...set };
+  active = typeof set === "string" ? namedSet(set) : { ...jsKernels, ...set };
   return previous;
 }

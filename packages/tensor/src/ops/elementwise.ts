@@ -1,4 +1,4 @@
-import { ShapeError, checkArg, checkNumberArg } from "../errors.js";
+import { checkArg, checkNumberArg } from "../errors.js";
 import { kernels } from "../kernels/index.js";
 import type { BinaryOp, UnaryOp } from "../kernels/elementwise.js";
 import { NDArray, type Storage, allocate, resultDType } from "../ndarray.js";
@@ -8,7 +8,18 @@ import { scalar } from "./create.js";
 // ---------------------------------------------------------------------------------------------
 // Unary ops: make the input contiguous, then one flat kernel loop.
 
-function unary(op: UnaryOp, x: NDArray, p = 0, q = 0): NDArray {
+/** Parameter names (each must be a number) and rules of the unary kernels that take parameters (p, q). */
+const paramChecks: Partial<Record<UnaryOp, [names: string[], rule: (p: number, q: number) => void]>> = {
+  leakyRelu: [["slope"], (slope) => checkArg(Number.isFinite(slope), "leakyRelu", `slope must be finite, got ${slope}`)],
+  elu: [["alpha"], (alpha) => checkArg(Number.isFinite(alpha), "elu", `alpha must be finite, got ${alpha}`)],
+  clip: [["min", "max"], (min, max) => checkArg(!(min > max) && !Number.isNaN(min) && !Number.isNaN(max), "clip", `min must be ≤ max, got min=${min}, max=${max}`)],
+};
+
+/** Applies the unary kernel `op` (with its parameters p, q) to every element. */
+export function unary(op: UnaryOp, x: NDArray, p = 0, q = 0): NDArray {
+  const [names = [], rule] = paramChecks[op] ?? [];
+  names.forEach((name, i) => checkNumberArg(op, name, i === 0 ? p : q));
+  rule?.(p, q);
   const out = allocate(x.dtype, x.size);
   kernels().unary[op](out, x.flat(), p, q);
   return new NDArray(out, x.shape);
@@ -36,28 +47,12 @@ export const softplus = (x: NDArray): NDArray => unary("softplus", x);
 export const isNaN = (x: NDArray): NDArray => unary("isNaN", x);
 export const isFinite = (x: NDArray): NDArray => unary("isFinite", x);
 export const logicalNot = (x: NDArray): NDArray => unary("logicalNot", x);
-
 /** x for x > 0, slope·x otherwise. */
-export function leakyRelu(x: NDArray, slope = 0.2): NDArray {
-  checkNumberArg("leakyRelu", "slope", slope);
-  checkArg(Number.isFinite(slope), "leakyRelu", `slope must be finite, got ${slope}`);
-  return unary("leakyRelu", x, slope);
-}
-
+export const leakyRelu = (x: NDArray, slope = 0.2): NDArray => unary("leakyRelu", x, slope);
 /** x for x > 0, α·(eˣ − 1) otherwise. */
-export function elu(x: NDArray, alpha = 1): NDArray {
-  checkNumberArg("elu", "alpha", alpha);
-  checkArg(Number.isFinite(alpha), "elu", `alpha must be finite, got ${alpha}`);
-  return unary("elu", x, alpha);
-}
-
+export const elu = (x: NDArray, alpha = 1): NDArray => unary("elu", x, alpha);
 /** Limits every element to [min, max]. */
-export function clip(x: NDArray, min: number, max: number): NDArray {
-  checkNumberArg("clip", "min", min);
-  checkNumberArg("clip", "max", max);
-  checkArg(!(min > max) && !Number.isNaN(min) && !Number.isNaN(max), "clip", `min must be ≤ max, got min=${min}, max=${max}`);
-  return unary("clip", x, min, max);
-}
+export const clip = (x: NDArray, min: number, max: number): NDArray => unary("clip", x, min, max);
 
 // ---------------------------------------------------------------------------------------------
 // Broadcasting driver: resolves broadcasting in outer loops and hands contiguous rows to kernels.
@@ -121,7 +116,8 @@ function asArray(x: NDArray | number, like: NDArray | number): NDArray {
   return scalar(x, like instanceof NDArray ? like.dtype : "float32");
 }
 
-function binary(op: BinaryOp, a0: NDArray | number, b0: NDArray | number): NDArray {
+/** Applies the binary kernel `op` elementwise, with NumPy broadcasting. */
+export function binary(op: BinaryOp, a0: NDArray | number, b0: NDArray | number): NDArray {
   const a = asArray(a0, b0), b = asArray(b0, a0);
   const shape = broadcastShapes(op, a.shape, b.shape);
   const out = allocate(resultDType(a, b), sizeOf(shape));
@@ -168,9 +164,4 @@ export function where(cond: Operand, a: Operand, b: Operand): NDArray {
     (o, [ic, ix, iy], n, [sc, sx, sy]) => kernel(out, o, c.data, ic!, sc!, x.data, ix!, sx!, y.data, iy!, sy!, n),
   );
   return new NDArray(out, shape);
-}
-
-/** Checks that two arrays have exactly the same shape (no broadcasting), naming the op. */
-export function assertSameShape(op: string, a: NDArray, b: NDArray): void {
-  if (a.rank !== b.rank || a.shape.some((d, i) => d !== b.shape[i])) throw new ShapeError(op, "shapes must be equal", [a.shape, b.shape]);
 }

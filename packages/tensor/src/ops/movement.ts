@@ -148,14 +148,6 @@ export function concat(xs: readonly NDArray[], axis = 0): NDArray {
   return out;
 }
 
-/** Joins same-shaped arrays along a new axis. */
-export function stack(xs: readonly NDArray[], axis = 0): NDArray {
-  if (xs.length === 0) throw new ShapeError("stack", "needs at least one array");
-  for (const x of xs) if (!shapesEqual(x.shape, xs[0]!.shape)) throw new ShapeError("stack", "all arrays must have the same shape", xs.map((t) => t.shape));
-  const a = normAxis("stack", axis, xs[0]!.rank + 1);
-  return concat(xs.map((x) => expandDims(x, a)), a);
-}
-
 /** Splits along an axis into `sections` equal parts, or into parts of the given sizes. Views. */
 export function split(x: NDArray, sections: number | readonly number[], axis = 0): NDArray[] {
   const a = normAxis("split", axis, x.rank);

@@ -4,8 +4,6 @@ import type { Window2D } from "../kernels/conv.js";
 import { NDArray, allocate } from "../ndarray.js";
 import { describeValue } from "../options.js";
 import { type Shape, normAxis, sizeOf } from "../shape.js";
-import { matmul } from "./linalg.js";
-import { reshape } from "./movement.js";
 
 function softmaxAlong(op: string, x: NDArray, axis: number, log: boolean): NDArray {
   const a = normAxis(op, axis, x.rank);
@@ -88,19 +86,6 @@ export function col2im(cols: NDArray, g: Window2D): NDArray {
   return new NDArray(image, [g.n, g.h, g.w, g.c]);
 }
 
-/**
- * 2-D convolution (cross-correlation, as every framework computes it) in NHWC:
- * input [n, h, w, cin], filter [kh, kw, cin, cout] → [n, oh, ow, cout], by im2col + matmul.
- */
-export function conv2d(x: NDArray, filter: NDArray, options: WindowOptions = {}): NDArray {
-  if (filter.rank !== 4) throw new ShapeError("conv2d", "filter must be [kh, kw, inChannels, outChannels]", [filter.shape]);
-  const [kh, kw, cin, cout] = filter.shape as [number, number, number, number];
-  if (x.rank === 4 && x.shape[3] !== cin) throw new ShapeError("conv2d", "input channels differ from the filter's", [x.shape, filter.shape]);
-  const g = window2d("conv2d", x.shape, kh, kw, options);
-  const y = matmul(im2col(x, g), reshape(filter, [kh * kw * cin, cout]));
-  return reshape(y, [g.n, g.oh, g.ow, cout]);
-}
-
 export interface PoolOptions extends WindowOptions {
   /** Window size: one number or [rows, cols]. */
   poolSize: number | readonly [number, number];
@@ -138,10 +123,10 @@ export function maxPool2d(x: NDArray, options: PoolOptions): NDArray {
 }
 
 /** Gradient of max pooling: each output gradient goes to the input element that won its window. */
-export function maxPool2dBackward(dOut: NDArray, argmax: Int32Array, inputShape: Shape): NDArray {
-  if (dOut.size !== argmax.length) throw new ShapeError("maxPool2dBackward", `gradient has ${dOut.size} elements, argmax ${argmax.length}`, [dOut.shape]);
+export function maxPool2dAdjoint(dOut: NDArray, argmax: Int32Array, inputShape: Shape): NDArray {
+  if (dOut.size !== argmax.length) throw new ShapeError("maxPool2dAdjoint", `gradient has ${dOut.size} elements, argmax ${argmax.length}`, [dOut.shape]);
   const dx = allocate(dOut.dtype, sizeOf(inputShape));
-  kernels().maxPoolBackward(dx, dOut.flat(), argmax);
+  kernels().maxPoolAdjoint(dx, dOut.flat(), argmax);
   return new NDArray(dx, inputShape);
 }
 
@@ -154,11 +139,11 @@ export function avgPool2d(x: NDArray, options: PoolOptions): NDArray {
 }
 
 /** Gradient of average pooling (also its adjoint): spreads each output gradient over its window. */
-export function avgPool2dBackward(dOut: NDArray, inputShape: Shape, options: PoolOptions): NDArray {
-  const g = window2d("avgPool2dBackward", inputShape, ...pair("avgPool2dBackward", "poolSize", options.poolSize), options, pair("avgPool2dBackward", "poolSize", options.poolSize));
-  if (dOut.size !== g.n * g.oh * g.ow * g.c) throw new ShapeError("avgPool2dBackward", "gradient does not match the pooled shape", [dOut.shape, [g.n, g.oh, g.ow, g.c]]);
+export function avgPool2dAdjoint(dOut: NDArray, inputShape: Shape, options: PoolOptions): NDArray {
+  const g = window2d("avgPool2dAdjoint", inputShape, ...pair("avgPool2dAdjoint", "poolSize", options.poolSize), options, pair("avgPool2dAdjoint", "poolSize", options.poolSize));
+  if (dOut.size !== g.n * g.oh * g.ow * g.c) throw new ShapeError("avgPool2dAdjoint", "gradient does not match the pooled shape", [dOut.shape, [g.n, g.oh, g.ow, g.c]]);
   const dx = allocate(dOut.dtype, sizeOf(inputShape));
-  kernels().avgPoolBackward(dx, dOut.flat(), g);
+  kernels().avgPoolAdjoint(dx, dOut.flat(), g);
   return new NDArray(dx, inputShape);
 }
 

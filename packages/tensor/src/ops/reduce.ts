@@ -3,7 +3,6 @@ import { kernels } from "../kernels/index.js";
 import type { ReduceOp } from "../kernels/reduce.js";
 import { NDArray, allocate } from "../ndarray.js";
 import { type Shape, broadcastAxes, checkShape, normAxes, normAxis, shapesEqual, sizeOf } from "../shape.js";
-import { add, div, exp, log, square, sub } from "./elementwise.js";
 
 export interface ReduceOptions {
   /** One axis, several, or (default) all of them. */
@@ -45,28 +44,6 @@ export const min = (x: NDArray, options: ReduceOptions = {}): NDArray => reduce(
 /** Number of elements folded into each output of a reduction over `axis`. */
 export function reductionCount(shape: Shape, axis: number | readonly number[] | undefined): number {
   return normAxes("mean", axis, shape.length).reduce((n, a) => n * shape[a]!, 1);
-}
-
-export function mean(x: NDArray, options: ReduceOptions = {}): NDArray {
-  const count = reductionCount(x.shape, options.axis);
-  if (count === 0) throw new ShapeError("mean", "cannot average over an empty axis", [x.shape]);
-  return div(sum(x, options), count);
-}
-
-/** Population variance (ddof = 0): mean((x − mean(x))²). */
-export function variance(x: NDArray, options: ReduceOptions = {}): NDArray {
-  const axes = normAxes("variance", options.axis, x.rank);
-  const centred = sub(x, mean(x, { axis: axes, keepDims: true }));
-  return mean(square(centred), { axis: axes, keepDims: options.keepDims });
-}
-
-/** log Σ exp(x), stable: m + log Σ exp(x − m) with m the maximum (0 where m is ±∞). */
-export function logSumExp(x: NDArray, options: ReduceOptions = {}): NDArray {
-  const axes = normAxes("logSumExp", options.axis, x.rank);
-  const m = max(x, { axis: axes, keepDims: true });
-  const safeM = new NDArray(m.data.map((v) => (Number.isFinite(v) ? v : 0)), m.shape);
-  const lse = add(log(sum(exp(sub(x, safeM)), { axis: axes, keepDims: true })), safeM);
-  return options.keepDims ? lse : new NDArray(lse.data, reducedShape(x.shape, axes, false));
 }
 
 /** Index of the maximum along one axis (or over the flattened array when axis is omitted). */
