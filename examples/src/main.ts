@@ -6,8 +6,8 @@ import type { AnyModule } from "@zerograd/nn";
 import { writeFileAtomic } from "@zerograd/nn/node";
 import { mkdir } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { USAGE, UsageError, parseJobArgs } from "./multitask/cli.js";
-import { DataLoadError, runJob } from "./multitask/job.js";
+import { USAGE, UsageError, parseJobArgs, prepareOutput } from "./multitask/cli.js";
+import { DataLoadError, progressFor, runJob } from "./multitask/job.js";
 import { type ExportInfo, exportJobModel } from "./multitask/onnx.js";
 import { htmlReport, maskedWinsEverywhere, textTable } from "./multitask/summary.js";
 
@@ -15,6 +15,10 @@ async function main(argv: string[]): Promise<number> {
   let options;
   try {
     options = parseJobArgs(argv);
+    if (options !== "help") { // outputs are checked before any training
+      options.out = prepareOutput(options.out);
+      if (options.exportOnnx !== undefined) options.exportOnnx = prepareOutput(options.exportOnnx, "--export-onnx");
+    }
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`error: ${e.message}\n\n${USAGE}`);
@@ -34,7 +38,7 @@ async function main(argv: string[]): Promise<number> {
     const trained = exportTo === undefined ? undefined : async (strategy: string, model: AnyModule, info: ExportInfo) => {
       if (strategy === "masked") onnxFile = await exportJobModel(exportTo, model, info);
     };
-    job = await runJob(options, { write, verbose: options.quiet ? "silent" : "auto", trained });
+    job = await runJob(options, { ...progressFor(options, write), trained });
   } catch (e) {
     if (e instanceof DataLoadError) {
       process.stderr.write(`error: cannot read the data: ${e.message}\n`);

@@ -1,4 +1,6 @@
 /** Command-line flags of the main job, checked up front: a bad flag is an exit-code-2 message. */
+import { closeSync, mkdirSync, openSync, statSync, unlinkSync } from "node:fs";
+import { basename, dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
 export interface JobOptions {
@@ -18,6 +20,8 @@ export interface JobOptions {
   quiet: boolean;
   /** Where to write the masked-loss model as ONNX (none by default). */
   exportOnnx: string | undefined;
+  /** fit()'s per-epoch lines for every strategy (default: one line per strategy). */
+  verbose: boolean;
 }
 
 export const DEFAULTS: JobOptions = {
@@ -34,13 +38,15 @@ export const DEFAULTS: JobOptions = {
   testFraction: 0.2,
   quiet: false,
   exportOnnx: undefined,
+  verbose: false,
 };
 
 export const USAGE = `Usage: pnpm demo [options]
 
-Trains one model with a shared trunk and three heads (digit, attributes, ink) on handwritten
-digits whose labels are partly missing, three ways — masked losses, dropping incomplete samples,
-imputing missing labels as 0 — and compares them on a fully labelled test split.
+Trains one model with a shared trunk and three heads (class, attributes, ink) on handwritten
+digits (or Fashion-MNIST with --data) whose labels are partly missing, three ways — masked
+losses, dropping incomplete samples, imputing missing labels as 0 — and compares them on a fully
+labelled test split. Prints a line per strategy, then the table; writes an HTML report.
 
 Options:
   --missing-rate R   probability that a head's label is missing for a sample (default ${DEFAULTS.missingRate})
@@ -56,6 +62,7 @@ Options:
                      instead of the embedded digits
   --attributes SET   digits | fashion | auto: the attribute head's labels (default auto: fashion when the
                      --data path contains "fashion", digits otherwise)
+  --verbose          fit()'s line per epoch for each strategy (its ink errors are in standardised units)
   --quiet            no progress output, only the final table
   --export-onnx FILE write the masked-loss model as an ONNX file (served by ONNX Runtime)
   --help             this text
@@ -77,7 +84,7 @@ export function parseJobArgs(argv: string[]): JobOptions | "help" {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: joinNegativeValues(argv),
       strict: true,
       allowPositionals: false,
       options: {
@@ -93,6 +100,7 @@ export function parseJobArgs(argv: string[]): JobOptions | "help" {
         attributes: { type: "string" },
         quiet: { type: "boolean" },
         "export-onnx": { type: "string" },
+        verbose: { type: "boolean", short: "v" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -118,5 +126,52 @@ export function parseJobArgs(argv: string[]): JobOptions | "help" {
     testFraction: DEFAULTS.testFraction,
     quiet: v.quiet ?? false,
     exportOnnx: v["export-onnx"],
+    verbose: v.verbose ?? false,
   };
+}
+
+/**
+ * `--epochs -1` as `--epochs=-1`: a value that looks like a negative number belongs to the flag
+ * before it, so that the flag's own check reports it (parseArgs would call it ambiguous).
+ */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const next = argv[i + 1];
+    if (/^--[a-z-]+$/.test(argv[i]!) && next !== undefined && /^-(\d|\.\d|Infinity)/.test(next)) out.push(`${argv[i]}=${next}`), i++;
+    else out.push(argv[i]!);
+  }
+  return out;
+}
+
+/** Pseudo file systems where a report must not go (a write there can fail late or block). */
+const PSEUDO = ["/proc", "/sys", "/dev"];
+
+/**
+ * Checks --out before any training: not under a pseudo file system, not a folder, and its folder
+ * (created if missing) takes a new file. Returns the absolute path; throws a UsageError saying why.
+ */
+export function prepareOutput(path: string, flag = "--out"): string {
+  const out = resolve(path);
+  const fail = (why: string): never => {
+    throw new UsageError(`${flag} ${path}: ${why}`);
+  };
+  if (PSEUDO.some((p) => out === p || out.startsWith(`${p}/`))) fail(`${out} is on a system pseudo file system (${PSEUDO.join(", ")}); choose a file in a normal folder`);
+  const dir = dirname(out);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    fail(`cannot create the folder ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  if (!statSync(dir).isDirectory()) fail(`${dir} is not a folder`);
+  const existing = statSync(out, { throwIfNoEntry: false });
+  if (existing && !existing.isFile()) fail(`${out} exists and is not a regular file`);
+  const probe = `${dir}/.${basename(out)}.${process.pid}.probe`;
+  try {
+    closeSync(openSync(probe, "wx"));
+    unlinkSync(probe);
+  } catch (e) {
+    fail(`cannot write in ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return out;
 }

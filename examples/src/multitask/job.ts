@@ -30,6 +30,8 @@ export interface JobResult {
   trainCount: number;
   testCount: number;
   classes: number;
+  /** What the class head predicts: "digit" on the digits, "class" on Fashion-MNIST's clothes. */
+  classLabel: "digit" | "class";
   coverage: ReturnType<typeof coverage>;
   attributeNames: readonly string[];
   attributeWeights: number[];
@@ -107,9 +109,26 @@ function imagesOf(ds: Dataset): NDArray {
 export interface JobIO {
   /** Progress text (fit's display and the job's own lines). */
   write: (text: string) => void;
+  /** fit()'s display for each strategy. */
   verbose: "auto" | "bar" | "line" | "silent";
   /** Called with each strategy's trained model (and what its outputs mean), e.g. to export it. */
   trained?: (strategy: Strategy, model: AnyModule, info: ExportInfo) => Promise<void> | void;
+  /** One short line per strategy when it is done (samples, epochs, time, final held-out loss). */
+  summary?: boolean;
+  /** Called after each epoch of each strategy with fit()'s logs (e.g. to draw live curves). */
+  onEpoch?: (strategy: Strategy, epoch: number, logs: Readonly<Record<string, number>>) => void;
+}
+
+/** The progress a person asked for: --quiet nothing, --verbose fit()'s epochs, otherwise a line per strategy. */
+export function progressFor(options: Pick<JobOptions, "quiet" | "verbose">, write: (text: string) => void): JobIO {
+  if (options.quiet) return { write, verbose: "silent" };
+  return options.verbose ? { write, verbose: "auto" } : { write, verbose: "silent", summary: true };
+}
+
+/** The line printed when a strategy is done. */
+export function strategyLine(r: StrategyResult, epochs: number): string {
+  const val = r.history.history.val_loss?.at(-1);
+  return `${r.strategy.padEnd(7)} ${String(r.trainingRows).padStart(6)} training samples, ${epochs} epochs, ${r.seconds.toFixed(1)} s${val === undefined ? "" : `, final held-out loss ${val.toFixed(4)}`}\n`;
 }
 
 /** The attribute set: as asked, or (auto) Fashion-MNIST's when the data folder's path says "fashion". */
@@ -119,10 +138,20 @@ export function attributeSetFor(options: JobOptions): AttributeSet {
 }
 
 export async function runJob(options: JobOptions, io: JobIO, strategies: readonly Strategy[] = STRATEGIES): Promise<JobResult> {
-  const { name, train, test } = await loadData(options);
+  return compareStrategies(await loadData(options), options, io, strategies);
+}
+
+/** The job on data already in memory (no file access: it also runs in a browser Worker). */
+export async function compareStrategies(
+  { name, train, test }: { name: string; train: Dataset; test: Dataset },
+  options: JobOptions,
+  io: JobIO,
+  strategies: readonly Strategy[] = STRATEGIES,
+): Promise<JobResult> {
   const classes = Math.max(train.classes, test.classes);
   const features = train.height * train.width;
   const attributeSet = attributeSetFor(options);
+  const classLabel = attributeSet.name === "fashion" ? "class" : "digit";
   const A = attributeSet.labels.length;
   const observed = hideLabels(targetsOf(train, attributeSet), options.missingRate, options.seed + 1, options.entryMissingRate);
   const testTargets = targetsOf(test, attributeSet);
@@ -141,7 +170,7 @@ export async function runJob(options: JobOptions, io: JobIO, strategies: readonl
       ink: { loss: meanSquaredError, options: { maskValue: NaN } },
     };
     const testData = { x: xTest, y: { digit: new NDArray(testTargets.digit, [test.count]), attributes: new NDArray(testTargets.attributes, [test.count, A]), ink: new NDArray(standardise(testTargets.ink, scale), [test.count, INK.length]) } };
-    if (io.verbose !== "silent") io.write(`\n== ${strategy}: ${rows.length} training samples\n`);
+    if (io.verbose !== "silent") io.write(`\n== ${strategy}: ${rows.length} training samples (ink_loss and ink_mae in standardised units)\n`);
     let history: History = { epochs: [], history: {} };
     if (rows.length > 0) {
       history = await fit(
@@ -157,6 +186,7 @@ export async function runJob(options: JobOptions, io: JobIO, strategies: readonl
           validationData: testData,
           verbose: io.verbose,
           write: io.write,
+          callbacks: io.onEpoch ? [{ onEpochEnd: (epoch, logs) => io.onEpoch!(strategy, epoch, logs) }] : [],
         },
       );
     }
@@ -170,6 +200,7 @@ export async function runJob(options: JobOptions, io: JobIO, strategies: readonl
       metrics: evaluateHeads(out.digit!, out.attributes!, ink, testTargets, classes),
       seconds: (performance.now() - started) / 1000,
     });
+    if (io.summary) io.write(strategyLine(results.at(-1)!, options.epochs));
   }
-  return { dataset: name, trainCount: train.count, testCount: test.count, classes, coverage: coverage(observed), attributeNames: attributeSet.labels, attributeWeights: weights, results };
+  return { dataset: name, trainCount: train.count, testCount: test.count, classes, classLabel, coverage: coverage(observed), attributeNames: attributeSet.labels, attributeWeights: weights, results };
 }
