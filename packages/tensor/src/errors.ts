@@ -22,21 +22,12 @@ export class ShapeError extends Error {
   }
 }
 
-/** Throws a TypeError naming the op unless `value` is a number (its range is checked after). */
-export function checkNumberArg(op: string, name: string, value: unknown): asserts value is number {
-  if (typeof value !== "number") throw new TypeError(`${op}: ${name} must be a number, got ${describeValue(value)}`);
-}
+/** The kinds an argument may be asked to have, as the error names them; undefined is an empty options bag. */
+const KINDS = { "a number": (v: unknown) => typeof v === "number", "an array": Array.isArray, "an object": (v: unknown) => v === undefined || (typeof v === "object" && v !== null && !Array.isArray(v)) };
 
-/** Throws a TypeError naming the op unless `value` is an array (a shape, a list of axes or sizes). */
-export function checkArrayArg(op: string, name: string, value: unknown): asserts value is readonly unknown[] {
-  if (!Array.isArray(value)) throw new TypeError(`${op}: ${name} must be an array, got ${describeValue(value)}`);
-}
-
-/** Throws a TypeError naming the op unless an options bag is an object (undefined is an empty bag). */
-export function checkOptionsBag(op: string, options: unknown): void {
-  if (options !== undefined && (typeof options !== "object" || options === null || Array.isArray(options))) {
-    throw new TypeError(`${op}: options must be an object, got ${describeValue(options)}`);
-  }
+/** Throws a TypeError naming the op unless `value` is of the kind asked (its range is checked after). */
+export function checkKind(op: string, name: string, value: unknown, kind: keyof typeof KINDS): void {
+  if (!KINDS[kind](value)) throw new TypeError(`${op}: ${name} must be ${kind}, got ${describeValue(value)}`);
 }
 
 /** Throws a RangeError naming the op when `ok` is false (bad argument values, not shapes). */

@@ -1,4 +1,4 @@
-import { ShapeError } from "./errors.js";
+import { ShapeError, checkKind } from "./errors.js";
 import { describeValue } from "./options.js";
 
 export type Shape = readonly number[];
@@ -27,18 +27,14 @@ export function shapesEqual(a: Shape, b: Shape): boolean {
 
 /** Checks that a shape is a list of non-negative integers. */
 export function checkShape(op: string, shape: Shape): void {
-  if (!Array.isArray(shape)) throw new TypeError(`${op}: a shape must be an array of dimensions, got ${describeValue(shape)}`);
-  for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new ShapeError(op, `dimensions must be non-negative integers`, [shape]);
-  }
+  checkKind(op, "a shape", shape, "an array");
+  for (const d of shape) if (!Number.isInteger(d) || d < 0) throw new ShapeError(op, `dimensions must be non-negative integers`, [shape]);
 }
 
 /** Maps a possibly negative axis into [0, rank). */
 export function normAxis(op: string, axis: number, rank: number): number {
-  if (typeof axis !== "number") throw new TypeError(`${op}: an axis must be an integer, got ${describeValue(axis)}`);
-  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
-    throw new ShapeError(op, `axis ${axis} out of range for rank ${rank}`);
-  }
+  checkKind(op, "an axis", axis, "a number");
+  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) throw new ShapeError(op, `axis ${axis} out of range for rank ${rank}`);
   return axis < 0 ? axis + rank : axis;
 }
 
@@ -75,8 +71,6 @@ export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
 export function broadcastAxes(from: Shape, to: Shape): number[] {
   const lead = to.length - from.length;
   const axes: number[] = [];
-  for (let i = 0; i < to.length; i++) {
-    if (i < lead || (from[i - lead] === 1 && to[i] !== 1)) axes.push(i);
-  }
+  for (let i = 0; i < to.length; i++) if (i < lead || (from[i - lead] === 1 && to[i] !== 1)) axes.push(i);
   return axes;
 }

@@ -57,30 +57,6 @@ export interface ProbeOptions {
   alsoAllowed?: readonly string[];
 }
 
-/**
- * Contract breaks the suite has found in code that is being rewritten elsewhere: counted (the
- * summary line shows them) instead of failing the fuzz run, and each kept as a failing case
- * (`test.fails`) in the area's file, so that the fix turns it green.
- */
-export const KNOWN_BUGS: readonly { id: string; op: RegExp; message: RegExp }[] = [
-  // sum(x, null): autograd/src/ops/reduce.ts reads options.axis before checking the bag (reduce(), logSumExp()).
-  { id: "reduction options bag not checked", op: /^(sum|max|min|prod|mean|variance|logSumExp)$/, message: /^Cannot read properties of null \(reading 'axis'\)$/ },
-  // transpose(x, 5), slice(x, 5), pad(x, 5): autograd/src/ops/movement.ts spreads or maps the argument before checking it.
-  { id: "movement argument not checked", op: /^(transpose|slice|pad)$/, message: / is not (a function|iterable)$/ },
-  // take(x, [{}]): autograd/src/ops/movement.ts (toIndices) reads the indices with array(), whose error names "array".
-  { id: "take reports bad indices as array", op: /^take$/, message: /^array: / },
-  // binaryCrossEntropy(p, t, null), huber(p, t, null): the losses read a null options bag as an object.
-  { id: "loss options bag not checked", op: /^(binaryCrossEntropy|categoricalCrossEntropy|sparseCategoricalCrossEntropy|meanSquaredError|meanAbsoluteError|huber)$/, message: /^Cannot (convert undefined or null to object|read properties of null \(reading '\w+'\))$/ },
-  // meanSquaredError(p, t, { maskValue: Symbol() }): maskValue is not checked to be a number.
-  { id: "loss maskValue not checked", op: /^(binaryCrossEntropy|categoricalCrossEntropy|sparseCategoricalCrossEntropy|meanSquaredError|meanAbsoluteError|huber)$/, message: /^Cannot convert a (Symbol|BigInt) value to a number$/ },
-  // maskFromNaN(10n): losses/src/masks.ts (maskFromNaN) delegates to maskFromSentinel, whose name its errors carry.
-  { id: "maskFromNaN reports as maskFromSentinel", op: /^maskFromNaN$/, message: /^maskFromSentinel: / },
-  // new SGD(ps, null), new Adam(ps, { betas: 5 }): optimizer options are read field by field, unchecked.
-  { id: "optimizer options not checked", op: /^(SGD|Adam|AdamW|RMSprop)$/, message: /^Cannot read properties of null \(reading 'lr'\)$| is not (a function|iterable)$/ },
-  // new Dense(2 ** 53, 1): layer sizes are bounded below only, so the allocator throws.
-  { id: "layer size too large for one array", op: /^(Dense|Conv2D|Embedding|BatchNormalization|LayerNormalization)$/, message: /^Invalid typed array length/ },
-];
-
 /** Asserts that `call` throws a ShapeError, TypeError or RangeError naming `op` (without the fuzz's bookkeeping). */
 export function expectContractError(op: string, call: () => unknown): void {
   try {
@@ -113,13 +89,7 @@ export function probe<R>(tally: Tally, op: string | readonly string[], call: () 
     const allowed: readonly string[] = [...CONTRACT_ERRORS, ...(options.alsoAllowed ?? [])];
     const message = e instanceof Error ? e.message : String(e);
     const broken = !allowed.includes(name) ? `threw ${name} outside the contract: ${message}` : !names.some((n) => namesOp(message, n)) ? `the ${name} does not name the op: "${message}"` : null;
-    if (broken !== null) {
-      const known = KNOWN_BUGS.find((b) => b.op.test(names[0]!) && b.message.test(message));
-      if (known === undefined) throw new Error(`${names[0]}: ${broken}`, { cause: e });
-      tally.add(`known bug "${known.id}"`);
-      if (process.env.FUZZ_DEBUG) console.log(`KNOWN ${names[0]}: ${message} @ ${(e as Error).stack?.split("\n")[1]?.trim()}`);
-      return undefined;
-    }
+    if (broken !== null) throw new Error(`${names[0]}: ${broken}`, { cause: e });
     checkUnchanged(names[0]!, watched, before, "after a throw");
     if (options.state && JSON.stringify(options.state(), replacer) !== stateBefore) throw new Error(`${names[0]}: state changed after a throw (${message})`);
     tally.add(name);

@@ -7,7 +7,7 @@
 import { sum } from "@zerograd/autograd";
 import * as N from "@zerograd/nn";
 import fc from "fast-check";
-import { test } from "vitest";
+import { expect, test } from "vitest";
 import { OP_NAMES, Tally, expectContractError, junk, labelled, make, optionsArb, probe, runs, shapeArb, tensorSpecArb } from "./harness.js";
 
 const tally = new Tally("nn layers");
@@ -65,7 +65,12 @@ test("layer arguments of the wrong kind that used to escape the contract now get
   expectContractError("LayerNormalization", () => new N.LayerNormalization(null as never));
 });
 
-/** Sizes are integers ≥ 1 with no upper bound: the allocator throws its own RangeError. */
-test.fails("known bug: new Dense(2 ** 53, 1) throws the allocator's error, not one naming Dense", () => {
-  expectContractError("Dense", () => new N.Dense(2 ** 53, 1));
+/** Sizes are integers in [1, 2³¹ − 1], and a parameter too large for one array is refused by the layer, not the allocator. */
+test("new Dense(2 ** 53, 1) and other oversized layers throw an error naming the layer", () => {
+  expect(() => new N.Dense(2 ** 53, 1)).toThrow(/^Dense: inFeatures must be an integer in \[1, 2147483647\], got 9007199254740992/);
+  expect(() => new N.BatchNormalization(2 ** 53)).toThrow(/^BatchNormalization: numFeatures must be /);
+  expect(() => new N.Dense(2 ** 16, 2 ** 16)).toThrow(/^Dense: a parameter of shape \[65536,65536\] has more elements than one array can hold/);
+  expectContractError("Embedding", () => new N.Embedding(2 ** 40, 4));
+  expectContractError("Conv2D", () => new N.Conv2D(2 ** 20, 2 ** 20, 3));
+  expect(new N.Dense(3, 2).weight.shape).toEqual([2, 3]);
 });

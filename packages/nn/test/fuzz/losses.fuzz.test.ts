@@ -7,7 +7,7 @@
 import { type Tensor, backward, tensor } from "@zerograd/autograd";
 import * as L from "@zerograd/losses";
 import fc from "fast-check";
-import { test } from "vitest";
+import { expect, test } from "vitest";
 import { OP_NAMES, Tally, type TensorSpec, expectContractError, junk, make, optionsArb, probe, runs, sizeOf, tensorSpecArb } from "./harness.js";
 
 const tally = new Tally("losses");
@@ -107,16 +107,27 @@ test("fuzz: every loss with random predictions, targets, masks and option bags",
   fc.assert(fc.property(caseArb, ([name, nc, pred, target, options]) => run(name, nc, pred, target, options)), runs(2000));
 });
 
-// Contract breaks in the losses, kept failing until the losses' option handling is fixed.
-test.fails("known bug: binaryCrossEntropy(p, t, null) reads a null options bag", () => {
-  expectContractError("binaryCrossEntropy", () => L.binaryCrossEntropy(tensor([0.5]), [1], null as never));
+// Option bags and mask helpers the losses used to read before checking them.
+test("a null options bag is read as no options by every loss (as the option schema reads it)", () => {
+  const cases: [string, () => Tensor, () => Tensor][] = [
+    ["binaryCrossEntropy", () => L.binaryCrossEntropy(tensor([0.25, 0.5]), [1, 0], null as never), () => L.binaryCrossEntropy(tensor([0.25, 0.5]), [1, 0])],
+    ["categoricalCrossEntropy", () => L.categoricalCrossEntropy(tensor([[0.25, 0.75]]), [[1, 0]], null as never), () => L.categoricalCrossEntropy(tensor([[0.25, 0.75]]), [[1, 0]])],
+    ["sparseCategoricalCrossEntropy", () => L.sparseCategoricalCrossEntropy(tensor([[0.5, 1.5]]), [1], null as never), () => L.sparseCategoricalCrossEntropy(tensor([[0.5, 1.5]]), [1])],
+    ["meanSquaredError", () => L.meanSquaredError(tensor([0.5, 2]), [1, 0], null as never), () => L.meanSquaredError(tensor([0.5, 2]), [1, 0])],
+    ["meanAbsoluteError", () => L.meanAbsoluteError(tensor([0.5, 2]), [1, 0], null as never), () => L.meanAbsoluteError(tensor([0.5, 2]), [1, 0])],
+    ["huber", () => L.huber(tensor([0.5, 3]), [0, 0], null as never), () => L.huber(tensor([0.5, 3]), [0, 0])],
+  ];
+  for (const [name, withNull, without] of cases) expect(withNull().item(), name).toBe(without().item());
+  expect(() => L.huber(tensor([0.5]), [0], 3 as never)).toThrow(/^huber: options must be an object, got 3$/);
 });
-test.fails("known bug: meanSquaredError with maskValue: Symbol() is not refused by name", () => {
+test("meanSquaredError refuses a maskValue that is not a number, by name", () => {
   expectContractError("meanSquaredError", () => L.meanSquaredError(tensor([0.5]), [1], { maskValue: Symbol.for("x") as never }));
+  expect(() => L.meanSquaredError(tensor([0.5]), [1], { maskValue: 10n as never })).toThrow(/^meanSquaredError: maskValue must be a number/);
 });
-
-test.fails("known bug: maskFromNaN's errors name maskFromSentinel (losses/src/masks.ts, maskFromNaN)", () => {
-  expectContractError("maskFromNaN", () => L.maskFromNaN("nope" as never));
+test("maskFromNaN's errors name maskFromNaN, maskFromSentinel's name maskFromSentinel", () => {
+  expect(() => L.maskFromNaN("nope" as never)).toThrow(/^maskFromNaN: target: /);
+  expect(() => L.maskFromSentinel("nope" as never, -1)).toThrow(/^maskFromSentinel: target: /);
+  expect(Array.from(L.maskFromNaN([1, Number.NaN, 3]).data)).toEqual([1, 0, 1]);
 });
 
 /** Mask helpers and metrics: each with a random first argument (valid arrays or junk) and a random second one. */
@@ -143,4 +154,11 @@ test("fuzz: mask helpers and metrics", () => {
   fc.assert(fc.property(fc.constantFrom(...Object.keys(HELPERS)), arg, arg, (name, a, b) => {
     probe(tally, [name, ...OP_NAMES], () => HELPERS[name]!(a, b));
   }), runs(600));
+});
+
+test("groupWeights of the wrong kind is refused by the loss's name (null used to reach Object.hasOwn)", () => {
+  const options = { groups: [1, 2], groupWeights: null as never };
+  expect(() => L.meanSquaredError(tensor([0.5, 1]), [1, 0], options)).toThrow(/^meanSquaredError: groupWeights must be an array or a record of weights by group id, got null$/);
+  expectContractError("categoricalCrossEntropy", () => L.categoricalCrossEntropy(tensor([[0.5, 0.5], [0.25, 0.75]]), [[1, 0], [0, 1]], { groups: [1, 2], groupWeights: 3 as never }));
+  expect(L.meanSquaredError(tensor([0.5, 1]), [1, 0], { groups: [1, 2], groupWeights: { 1: 2, 2: 0 } }).item()).toBeCloseTo(0.5);
 });

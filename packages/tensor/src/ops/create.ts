@@ -40,9 +40,7 @@ export function array(values: ArrayInput | unknown, options: CreateOptions & { s
       else throw new TypeError(`array: expected numbers or booleans, found ${typeof v} (${typeof v === "string" ? v : describeValue(v)})`);
       return;
     }
-    if (!Array.isArray(v) || v.length !== shape[axis]) {
-      throw new ShapeError("array", `ragged nested array: axis ${axis} should have length ${shape[axis]}, found ${Array.isArray(v) ? v.length : typeof v}`);
-    }
+    if (!Array.isArray(v) || v.length !== shape[axis]) throw new ShapeError("array", `ragged nested array: axis ${axis} should have length ${shape[axis]}, found ${Array.isArray(v) ? v.length : typeof v}`);
     for (const item of v) fill(item, axis + 1);
   };
   fill(values, 0);

@@ -1,4 +1,4 @@
-import { checkArg, checkNumberArg } from "../errors.js";
+import { checkArg, checkKind } from "../errors.js";
 import { kernels } from "../kernels/index.js";
 import type { BinaryOp, UnaryOp } from "../kernels/elementwise.js";
 import { NDArray, type Storage, allocate, resultDType } from "../ndarray.js";
@@ -18,7 +18,7 @@ const paramChecks: Partial<Record<UnaryOp, [names: string[], rule: (p: number, q
 /** Applies the unary kernel `op` (with its parameters p, q) to every element. */
 export function unary(op: UnaryOp, x: NDArray, p = 0, q = 0): NDArray {
   const [names = [], rule] = paramChecks[op] ?? [];
-  names.forEach((name, i) => checkNumberArg(op, name, i === 0 ? p : q));
+  names.forEach((name, i) => checkKind(op, name, i === 0 ? p : q, "a number"));
   rule?.(p, q);
   const out = allocate(x.dtype, x.size);
   kernels().unary[op](out, x.flat(), p, q);

@@ -1,4 +1,4 @@
-import { ShapeError, checkArg, checkOptionsBag } from "../errors.js";
+import { ShapeError, checkArg, checkKind } from "../errors.js";
 import { kernels } from "../kernels/index.js";
 import type { Window2D } from "../kernels/conv.js";
 import { NDArray, allocate } from "../ndarray.js";
@@ -46,7 +46,7 @@ function pair(op: string, name: string, v: number | readonly [number, number]): 
  * row/column at the bottom/right).
  */
 export function window2d(op: string, inputShape: Shape, kh: number, kw: number, options: WindowOptions, defaultStride: [number, number] = [1, 1]): Window2D {
-  checkOptionsBag(op, options);
+  checkKind(op, "options", options, "an object");
   if (inputShape.length !== 4) throw new ShapeError(op, "input must be NHWC (rank 4)", [inputShape]);
   const [n, h, w, c] = inputShape as [number, number, number, number];
   const [sh, sw] = options.strides === undefined ? defaultStride : pair(op, "strides", options.strides);
@@ -97,7 +97,7 @@ export interface PoolOptions extends WindowOptions {
  */
 function poolWindow(op: string, x: NDArray, options: PoolOptions): Window2D {
   if (options === undefined) throw new TypeError(`${op}: options with a poolSize are required`);
-  checkOptionsBag(op, options);
+  checkKind(op, "options", options, "an object");
   const [kh, kw] = pair(op, "poolSize", options.poolSize);
   const g = window2d(op, x.shape, kh, kw, options, [kh, kw]);
   const p = options.padding;

@@ -1,4 +1,4 @@
-import { ShapeError, checkOptionsBag } from "../errors.js";
+import { ShapeError, checkKind } from "../errors.js";
 import { kernels } from "../kernels/index.js";
 import type { ReduceOp } from "../kernels/reduce.js";
 import { NDArray, allocate } from "../ndarray.js";
@@ -56,7 +56,7 @@ export function argmin(x: NDArray, options: { axis?: number; keepDims?: boolean 
 }
 
 function argReduce(op: "argmax" | "argmin", x: NDArray, options: { axis?: number; keepDims?: boolean }): NDArray {
-  checkOptionsBag(op, options);
+  checkKind(op, "options", options, "an object");
   if (options.axis === undefined) {
     if (x.size === 0) throw new ShapeError(op, "cannot reduce an empty array", [x.shape]);
     const flatX = new NDArray(x.flat(), [x.size]);
