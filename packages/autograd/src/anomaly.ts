@@ -37,7 +37,7 @@ export class AnomalyError extends RangeError {
 
 /** The caller's stack frames outside the tensor and autograd packages: where an op was created. */
 export function creationSite(): string {
-  const frames = (new Error().stack ?? "").split("\n").slice(1).map((f) => f.trim());
+  const frames = (new Error().stack ?? "").split("\n").slice(1).map((f) => f.trim().replace(/^at /, ""));
   const outside = frames.filter((f) => !/[\\/](autograd|tensor)[\\/](src|dist)[\\/]|@zerograd[\\/](autograd|tensor)[\\/]/.test(f));
   return outside.slice(0, 3).join(" ← ") || "(unknown)";
 }

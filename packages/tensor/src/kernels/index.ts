@@ -54,10 +54,17 @@ function namedSet(name: KernelSetName): Kernels {
   throw new RangeError(`useKernels: unknown kernel set '${String(name)}' (expected 'js', 'wasm' or 'auto')`);
 }
 
-/** ZEROGRAD_KERNELS=js|wasm|auto forces a set, read only where a `process` global exists (Node, Bun, Deno). */
+/**
+ * ZEROGRAD_KERNELS=js|wasm|auto forces a set, read only where a `process` global exists (Node,
+ * Bun, Deno); a runtime that denies reading the environment (Deno without --allow-env) counts as unset.
+ */
 function fromEnvironment(): KernelSetName {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  const value = env?.ZEROGRAD_KERNELS;
+  let value: string | undefined;
+  try {
+    value = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.ZEROGRAD_KERNELS;
+  } catch {
+    value = undefined;
+  }
   if (value === undefined || value === "") return "auto";
   if (value === "js" || value === "wasm" || value === "auto") return value;
   throw new RangeError(`ZEROGRAD_KERNELS='${value}' is not a kernel set (expected 'js', 'wasm' or 'auto')`);
