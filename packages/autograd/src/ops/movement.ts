@@ -101,7 +101,7 @@ function sliceAdjoint(g: Tensor, shape: T.Shape, ranges: (T.SliceRange | undefin
 export function pad(x: Tensor, pads: readonly (readonly [number, number])[], value = 0): Tensor {
   T.checkKind("pad", "pads", pads, "an array");
   if (pads.length !== x.rank) throw new T.ShapeError("pad", `expected ${x.rank} [before, after] pairs, got ${pads.length}`, [x.shape]);
-  for (const p of pads) T.checkArg(Array.isArray(p) && p.length === 2 && p.every((w) => Number.isInteger(w) && w >= 0), "pad", `pad widths must be [before, after] pairs of non-negative integers, got ${Array.isArray(p) ? `[${p.join(",")}]` : T.describeValue(p)}`);
+  for (const p of pads) T.checkArg(Array.isArray(p) && p.length === 2 && p.every((w) => Number.isInteger(w) && w >= 0), "pad", `pad widths must be non-negative integers, got ${Array.isArray(p) ? `[${p.join(",")}]` : T.describeValue(p)}`);
   // The vjp of padding is slicing the interior back out: sliceAdjoint's forward is exactly padding with 0.
   const padded = sliceAdjoint(x, x.shape.map((d, i) => d + pads[i]![0] + pads[i]![1]), pads.map(([b], i) => ({ start: b, stop: b + x.shape[i]! })));
   if (value === 0) return padded;

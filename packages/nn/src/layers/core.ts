@@ -6,8 +6,8 @@ import { Module, Parameter } from "../module.js";
 import { type Activation, resolveActivation } from "./activations.js";
 import { withMask } from "../sequence/mask.js";
 
-/** A layer's size (features, channels, embeddings): an integer ≥ 1 that one array can hold (< 2³¹). */
-export const size = integer({ min: 1, max: 2 ** 31 - 1 });
+/** A layer's size (features, channels, embeddings): an integer ≥ 1. */
+export const size = integer({ min: 1 });
 
 /** A seed or a generator for the initial weights (default: the package generator, see manualSeed). */
 export const seed = custom<number | Random>((v, op, key) => {

@@ -49,6 +49,7 @@ export class BatchNormalization extends Module {
   ) {
     super();
     size.read("BatchNormalization", "numFeatures", numFeatures);
+    checkArg(numFeatures < 2 ** 31, "BatchNormalization", `numFeatures must be < 2³¹ (one array per statistic), got ${numFeatures}`);
     const o = BATCH_NORMALIZATION_OPTIONS.parse("BatchNormalization", options);
     this.momentum = o.momentum;
     this.eps = o.eps;

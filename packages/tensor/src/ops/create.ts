@@ -66,13 +66,8 @@ export function full(shape: Shape, value: number, options: CreateOptions = {}): 
   return new NDArray(data, shape);
 }
 
-export function zeros(shape: Shape, options: CreateOptions = {}): NDArray {
-  return full(shape, 0, options);
-}
-
-export function ones(shape: Shape, options: CreateOptions = {}): NDArray {
-  return full(shape, 1, options);
-}
+export const zeros = (shape: Shape, options: CreateOptions = {}): NDArray => full(shape, 0, options);
+export const ones = (shape: Shape, options: CreateOptions = {}): NDArray => full(shape, 1, options);
 
 export function zerosLike(x: NDArray): NDArray {
   return zeros(x.shape, { dtype: x.dtype });
