@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const ORDER = ["tensor", "autograd", "losses", "nn"];
 /** Files that may import node: modules: they are exported from a separate `./node` entry. */
-const NODE_ONLY = new Set(["packages/nn/src/node.ts", "packages/nn/src/node-io.ts", "packages/tensor/src/node.ts"]);
+const NODE_ONLY = new Set(["packages/nn/src/node.ts", "packages/nn/src/node-io.ts", "packages/tensor/src/node.ts", "packages/tensor/src/kernels/wasm/threads.ts"]);
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

@@ -6,7 +6,8 @@
 import * as zg from "@zerograd/autograd";
 import { Random } from "@zerograd/tensor";
 import { jaxArray, jit, np, readJax } from "./jax.js";
-import { cnnStepCase, maskedBceCase, mlpStepCase } from "./steps.js";
+import { anomalyStepCase, cnnStepCase, maskedBceCase, mlpStepCase } from "./steps.js";
+import { FULL_SEQUENCE, QUICK_SEQUENCE, type SequenceSizes, sequenceCases } from "./sequence.js";
 import { readTf, tf } from "./tfjs.js";
 
 /**
@@ -124,6 +125,8 @@ export interface CaseSizes {
   mlp: { sizes: [number, number, number, number]; batches: number[] };
   cnnBatch: number;
   bce: [number, number];
+  /** The sequence layers (default FULL_SEQUENCE). */
+  sequence?: SequenceSizes;
 }
 
 /** The full benchmark: the workloads of the speed targets, a few minutes in all on 2 cores. */
@@ -148,6 +151,7 @@ export const QUICK_SIZES: CaseSizes = {
   mlp: { sizes: [6, 7, 5, 4], batches: [9] },
   cnnBatch: 2,
   bce: [9, 7],
+  sequence: QUICK_SEQUENCE,
 };
 
 /** zerograd's matmul with worker threads, beside its one-thread row of the same size. */
@@ -172,8 +176,10 @@ export function buildCases(sizes: CaseSizes): BenchCase[] {
     simple("softmax", "softmax axis -1", [normal(sizes.softmax, 14, 3)], (a) => zg.softmax(a, -1), (a) => tf.softmax(a, -1)),
     conv2dCase(sizes.conv.input, sizes.conv.filter, 300),
     ...sizes.mlp.batches.map((batch, i) => mlpStepCase(batch, sizes.mlp.sizes, 400 + 10 * i)),
+    anomalyStepCase(sizes.mlp.batches[Math.min(1, sizes.mlp.batches.length - 1)]!, sizes.mlp.sizes, 410),
     cnnStepCase(sizes.cnnBatch, 500),
     maskedBceCase(sizes.bce[0], sizes.bce[1], 600),
+    ...sequenceCases(sizes.sequence ?? FULL_SEQUENCE),
   ];
 }
 

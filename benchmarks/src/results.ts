@@ -62,7 +62,7 @@ export function targetTable(rows: readonly Row[]): string {
   const find = (prefix: string) => workloads.filter((w) => w.startsWith(prefix));
   const targets: Target[] = [
     ...["256×256", "512×512", "1024×1024"].flatMap((n) => find(`matmul ${n}`).map((w) => ({ what: `matmul ${n}, one thread`, workload: w, peer: "tfjs-wasm" as const, goal: 1 }))),
-    ...find("MLP step").map((w) => ({ what: w, workload: w, peer: "tfjs-wasm" as const, goal: 6 })),
+    ...find("MLP step ").map((w) => ({ what: w, workload: w, peer: "tfjs-wasm" as const, goal: 6 })),
     ...find("CNN step").map((w) => ({ what: w, workload: w, peer: "tfjs-cpu" as const, goal: 300 })),
     ...find("masked BCE").flatMap((w) => [{ what: w, workload: w, peer: "tfjs-wasm" as const, goal: 3 }, { what: w, workload: w, peer: "jax-js" as const, goal: 2 }]),
   ];
@@ -71,6 +71,11 @@ export function targetTable(rows: readonly Row[]): string {
     const one = medianMs(rows, w.replace(", 2 threads", ""), "zerograd"), two = medianMs(rows, w, "zerograd");
     const s = one === undefined || two === undefined ? undefined : one / two;
     lines.push(`| ${w} | zerograd, one thread | ≥ 1.6× | ${s === undefined ? "–" : `${fmtRatio(s)}×`} | ${s === undefined ? "–" : s >= 1.6 ? "yes" : "no"} |`);
+  }
+  for (const w of find("MLP step, detectAnomaly")) {
+    const plain = medianMs(rows, w.replace(", detectAnomaly", ""), "zerograd"), checked = medianMs(rows, w, "zerograd");
+    const cost = plain === undefined || checked === undefined ? "–" : `${fmtRatio(checked / plain)}× the plain step's time`;
+    lines.push(`| ${w} (anomaly mode's cost; none when off) | zerograd, mode off | – | ${cost} | – |`);
   }
   for (const t of targets) {
     const s = speedup(rows, t.workload, t.peer);

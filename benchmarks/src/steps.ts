@@ -137,6 +137,20 @@ export function mlpStepCase(batch: number, sizes: [number, number, number, numbe
 }
 
 /**
+ * The same MLP step with autograd's anomaly mode on (every op's output and every vjp's output
+ * checked for new NaN/±Infinity): its cost beside the plain step's row. zerograd only.
+ */
+export function anomalyStepCase(batch: number, sizes: [number, number, number, number], seed: number): BenchCase {
+  const plain = mlpStepCase(batch, sizes, seed);
+  const zerograd = (): Runner => {
+    const runner = plain.zerograd();
+    return { run: () => zg.detectAnomaly(() => runner.run()), dispose: () => runner.dispose() };
+  };
+  const others = ["zerograd-js", "tfjs-cpu", "tfjs-wasm", "jax-js"] as const;
+  return { ...plain, op: "MLP step, detectAnomaly", zerograd, jax: undefined, skip: [...others] };
+}
+
+/**
  * The CNN step: conv3×3(1→16)-ReLU-maxpool2-conv3×3(16→32)-ReLU-maxpool2-dense(800→10) on 28×28
  * images, NHWC, 'valid' convolutions, softmax cross-entropy, one Adam step. tfjs-wasm cannot train
  * it (it has no Conv2DBackpropFilter), so it has no tfjs-wasm row.

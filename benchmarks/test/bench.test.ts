@@ -36,7 +36,7 @@ describe("maxRelativeDifference", () => {
   });
 });
 
-const SUITES = ["matmul", "elementwise", "reduction", "softmax", "conv2d", "train-step", "loss"];
+const SUITES = ["matmul", "elementwise", "reduction", "softmax", "conv2d", "train-step", "loss", "sequence"];
 
 describe("every implementation computes the same results", () => {
   test("the quick suite covers every suite", () => {

@@ -13,9 +13,9 @@ import * as T from "@zerograd/tensor";
 import type { FusedInputs } from "./define.js";
 
 interface Attrs<P> {
-  /** Raw targets or labels (float32 bits), and −1 (all bits set) per element of ℓ kept, 0 masked. */
+  /** Raw targets or labels (float32 bits), and the mask over ℓ (1 kept, 0 masked). */
   z: Uint32Array;
-  keepBits: Int32Array;
+  mask: Float32Array;
   /** reduceLoss's coefficients over ℓ (0 wherever masked). */
   c: Float64Array;
   /** Reduction 'none': the output is c·ℓ with ℓ's shape. */
@@ -38,6 +38,13 @@ const word = new Uint32Array(1), wordAsFloat = new Float32Array(word.buffer);
 function fromBits(bits: number): number {
   word[0] = bits;
   return wordAsFloat[0]!;
+}
+
+/** −1 (all bits set) per element kept, 0 masked: m is 0/1, so −m is exact. */
+function keepBitsOf(mask: Float32Array): Int32Array {
+  const keep = new Int32Array(mask.length);
+  for (let i = 0; i < mask.length; i++) keep[i] = -mask[i]!;
+  return keep;
 }
 
 function fusedOp<P>(name: string, loop: Loop<P>): OpDef<Attrs<P>, Float32Array> {
@@ -65,36 +72,17 @@ function runFused<P>(op: OpDef<Attrs<P>, Float32Array>, inputs: FusedInputs<unkn
   const { x, z, mask } = inputs;
   if (x.dtype !== "float32") return null;
   const { reduction, coefficients } = inputs.coefficients(denominatorScale);
-  const m = mask.flat(), keepBits = new Int32Array(m.length);
-  for (let i = 0; i < m.length; i++) keepBits[i] = -m[i]!; // m is 0/1: all bits set where kept, none where masked
-  const attrs: Attrs<P> = { z: bitsOf(z.astype("float32")), keepBits, c: coefficients, lossShape: reduction === "none" ? mask.shape : null, params, composed: inputs.composed };
+  const attrs: Attrs<P> = { z: bitsOf(z.astype("float32")), mask: mask.astype("float32").flat() as Float32Array, c: coefficients, lossShape: reduction === "none" ? mask.shape : null, params, composed: inputs.composed };
   return apply(op, [x], attrs);
 }
 
 /**
- * BCE from logits, x sanitised to +0 where masked (s = σ(x), s̄ = σ(−x) = 1 − s, exactly):
- *   ℓ = (1 − z)·softplus(x) + pw·z·softplus(−x),   dℓ/dx = (1 − z)·s − pw·z·s̄
- * softplus(±x) = max(±x, 0) + log1p(e^−|x|); σ(|x|) = 1/(1 + e^−|x|) and σ(−|x|) = e^−|x|/(1 + e^−|x|)
- * are swapped by the sign bit (0 or 1, an arithmetic select), so nothing cancels.
+ * BCE from logits: the kernel (bceLogits of @zerograd/tensor's kernel set, WebAssembly SIMD where
+ * available, the plain-JS reference otherwise) computes, x sanitised to +0 where masked,
+ *   ℓ = (1 − z)·softplus(x) + pw·z·softplus(−x),   dℓ/dx = (1 − z)·σ(x) − pw·z·σ(−x)
  */
-const bce = fusedOp<{ pwAll: Float32Array | null; pw: number; alpha: number }>("binaryCrossEntropyFused", (xb, a, grad, values) => {
-  const { z: zb, keepBits: keep, c } = a, { pwAll, alpha } = a.params, zScale = 1 - alpha, zShift = alpha / 2;
-  let total = 0;
-  for (let i = 0; i < xb.length; i++) {
-    const bits = xb[i]! & keep[i]!, x = fromBits(bits);
-    const z = fromBits(zb[i]! & keep[i]!) * zScale + zShift; // label smoothing z(1 − α) + α/2
-    const pw = pwAll === null ? a.params.pw : pwAll[i]!;
-    const e = Math.exp(-Math.abs(x)), r = 1 / (1 + e), log1pE = Math.log1p(e);
-    const negative = bits >>> 31; // 1 when x < 0 (or −0)
-    const s = r * (1 - negative) + e * r * negative, sBar = e * r * (1 - negative) + r * negative;
-    const l = (1 - z) * (Math.max(x, 0) + log1pE) + pw * z * (Math.max(-x, 0) + log1pE);
-    const ci = c[i]!;
-    total += ci * l;
-    if (values) values[i] = ci * l;
-    grad[i] = ci * ((1 - z) * s - pw * z * sBar);
-  }
-  return total;
-});
+const bce = fusedOp<{ pwAll: Float32Array | null; pw: number; alpha: number }>("binaryCrossEntropyFused", (x, a, grad, values) =>
+  T.kernels().bceLogits({ x, z: a.z, mask: a.mask, c: a.c, ...a.params, grad, values }));
 
 /** The fused BCE from logits (posWeight as 1, a number or a tensor of ℓ's shape). */
 export function fusedBceFromLogits(inputs: FusedInputs<{ labelSmoothing: number }>, pw: Tensor | number): Tensor | null {
@@ -104,7 +92,7 @@ export function fusedBceFromLogits(inputs: FusedInputs<{ labelSmoothing: number 
 
 /** Squared error, masked inputs read as +0: ℓ = (x − z)², dℓ/dx = 2(x − z). */
 const mse = fusedOp<null>("meanSquaredErrorFused", (xb, a, grad, values) => {
-  const { z: zb, keepBits: keep, c } = a;
+  const { z: zb, c } = a, keep = keepBitsOf(a.mask);
   let total = 0;
   for (let i = 0; i < xb.length; i++) {
     const d = fromBits(xb[i]! & keep[i]!) - fromBits(zb[i]! & keep[i]!), ci = c[i]!;
@@ -124,7 +112,7 @@ export const fusedMeanSquaredError = (inputs: FusedInputs<unknown>): Tensor | nu
  *   dℓ/dx_j = (1 − α)·w_y·(p_j − [j = y]) + (α/C)·(W·p_j − w_j)
  */
 const sparseCe = fusedOp<{ classes: number; w: Float64Array; alpha: number }>("sparseCategoricalCrossEntropyFused", (xb, a, grad, values) => {
-  const { z: yb, keepBits: keep, c } = a, { classes: C, w, alpha } = a.params;
+  const { z: yb, c } = a, keep = keepBitsOf(a.mask), { classes: C, w, alpha } = a.params;
   const W = w.reduce((s, v) => s + v, 0), smooth = alpha / C;
   const shifted = new Float64Array(C), e = new Float64Array(C);
   let total = 0;

@@ -2,6 +2,7 @@ import { NDArray, Tensor, gradients, tensor } from "@zerograd/autograd";
 import { binaryCrossEntropy } from "@zerograd/losses";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
+import { Random, useKernels } from "@zerograd/tensor";
 import { type Case, type LossName, buildCase, describe as describeCase, lossFn, paramsArb, poisoned, rowEntries } from "./contract.js";
 
 /**
@@ -82,5 +83,41 @@ describe("fused binaryCrossEntropy from logits", () => {
     expect(near(fused.second, composed.second, 1e-6)).toBe(true);
     expect(fused.second[2]).toBe(0); // masked: exactly 0 at second order too
     expect(fused.second.some((v) => v !== 0)).toBe(true);
+  });
+});
+
+describe("fused binaryCrossEntropy from logits on sizes the WebAssembly kernel takes", () => {
+  // The contract cases above are small (the kernels hand those to JS); these have hundreds of
+  // elements with odd tails, so the active kernel set (WebAssembly by default, JS when forced)
+  // runs its own loop, against the composed definition and the JS kernel.
+  const arbCase = fc.record({ rows: fc.integer({ min: 5, max: 40 }), cols: fc.integer({ min: 13, max: 31 }), seed: fc.integer({ min: 0, max: 1e6 }), posWeight: fc.constantFrom(1, 2.5), labelSmoothing: fc.constantFrom(0, 0.1), reduction: fc.constantFrom("mean", "sum", "none") });
+  test("property: fused (active kernels), fused (JS kernels) and composed agree; exact zeros where masked", () => {
+    fc.assert(
+      fc.property(arbCase, ({ rows, cols, seed, ...options }) => {
+        const rng = new Random(seed), n = rows * cols;
+        const logits = Float32Array.from({ length: n }, () => rng.uniform(-8, 8));
+        const target = Float32Array.from({ length: n }, (_, i) => (rng.uniform(0, 1) < 0.3 ? (i % 2 ? NaN : Infinity) : Math.round(rng.uniform(0, 1))));
+        for (let i = 0; i < n; i++) if (!Number.isFinite(target[i]!)) logits[i] = [NaN, Infinity, -1e30][i % 3]!; // poison where masked
+        const run = (fused: boolean) => {
+          const x = new Tensor(new NDArray(logits.slice(), [rows, cols]), true);
+          const out = binaryCrossEntropy(x, new NDArray(target.slice(), [rows, cols]), { fromLogits: true, maskValue: NaN, mask: new NDArray(Float32Array.from(target, (t) => (t === Infinity ? 0 : 1)), [rows, cols]), fused, ...options });
+          const [g] = gradients(out, [x], { seed: out.size > 1 ? new NDArray(new Float32Array(out.size).fill(0.5), out.shape) : undefined });
+          return { op: out.node?.op.name, value: Array.from(out.data), grad: Array.from(g!.data) };
+        };
+        const fused = run(true), composed = run(false), previous = useKernels("js"), fusedJs = run(true);
+        useKernels(previous);
+        expect(fused.op).toBe("binaryCrossEntropyFused");
+        for (const [a, b] of [[fused, composed], [fused, fusedJs]] as const) {
+          expect(near(a.value, b.value, 1e-5), `values ${a.value} vs ${b.value}`).toBe(true);
+          expect(near(a.grad, b.grad, 1e-5), `gradients`).toBe(true);
+        }
+        for (let i = 0; i < n; i++) {
+          if (Number.isFinite(target[i]!)) continue;
+          if (fused.grad[i] !== 0 || composed.grad[i] !== 0) throw new Error(`masked gradient ${fused.grad[i]} / ${composed.grad[i]} at ${i}`);
+          if (options.reduction === "none" && fused.value[i] !== 0) throw new Error(`masked value ${fused.value[i]} at ${i}`);
+        }
+      }),
+      { seed: 20261130, numRuns: 40 },
+    );
   });
 });

@@ -1,16 +1,11 @@
 /** Every exportable layer, run in ONNX Runtime and compared with predict() at batch sizes 1 and 7. */
 import { Tensor, leakyRelu, noGrad } from "@zerograd/autograd";
-import { AvgPool2D, BatchNormalization, Conv2D, Dense, Dropout, ELU, Embedding, Flatten, Functional, GELU, GlobalAveragePooling, LayerNormalization, LeakyReLU, MaxPool2D, MultiHead, ReLU, Sequential, Sigmoid, Softmax, Tanh, type AnyModule, type OnnxExportOptions, exportOnnx } from "@zerograd/nn";
+import { AvgPool2D, BatchNormalization, Conv2D, Dense, Dropout, ELU, Embedding, Flatten, Functional, GELU, GlobalAveragePooling, LayerNormalization, LeakyReLU, MaxPool2D, MultiHead, ReLU, Sequential, Sigmoid, Softmax, Tanh, type AnyModule, exportOnnx } from "@zerograd/nn";
 import { NDArray, Random, randomNormal, randomUniform } from "@zerograd/tensor";
-import { afterAll, describe, expect, test } from "vitest";
-import { type Feeds, maxDiffVsOrt, normalInput, onnxCheck, onnxPython } from "./helpers/onnx.js";
+import { describe, expect, test } from "vitest";
+import { type OrtCase, maxDiffVsOrt, normalInput, onnxCheck, onnxPython, testCasesAgainstOrt } from "./helpers/onnx.js";
 
-interface Case {
-  name: string;
-  model: () => AnyModule;
-  options: OnnxExportOptions;
-  feeds: (batch: number) => Feeds;
-}
+type Case = OrtCase;
 
 const img = (h: number, w: number, c: number) => ({ inputs: { image: [null, h, w, c] } });
 const imgFeeds = (h: number, w: number, c: number, seed: number) => (batch: number) => ({ image: normalInput([h, w, c], seed)(batch) });
@@ -94,25 +89,8 @@ function multiOutputCases(): Case[] {
   ];
 }
 
-const measured: [string, number][] = [];
-afterAll(() => {
-  console.log(`max |ONNX Runtime − predict| per case:\n${measured.map(([n, d]) => `  ${d.toExponential(2)}  ${n}`).join("\n")}`);
-});
-
 describe("ONNX Runtime computes what predict() does (batch sizes 1 and 7)", () => {
-  test.each(cases)("$name", async ({ name, model, options, feeds }) => {
-    const diff = await maxDiffVsOrt(model(), options, feeds);
-    measured.push([name, diff]);
-    expect(diff).toBeLessThan(2e-5);
-  });
-
-  // Opset 13 (ReduceMean's axes an attribute, LayerNormalization composed, Erf GELU) and 21 (axes an input, Gelu).
-  test.each([13, 21])("every case at opset %i (batch size 7)", async (opset) => {
-    for (const { name, model, options, feeds } of cases) {
-      const diff = await maxDiffVsOrt(model(), { ...options, opset }, feeds, [7]);
-      expect(diff, name).toBeLessThan(2e-5);
-    }
-  });
+  testCasesAgainstOrt(cases, "case");
 
   test("a masked row with no real position gives 0, as in zerograd", async () => {
     const model = new Functional({ pool: new GlobalAveragePooling() }, (m, x: Record<string, never>) => m.pool.call(x.steps, x.mask));

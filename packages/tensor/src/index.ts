@@ -11,6 +11,7 @@ export { wasmKernels, wasmSimdSupported, wasmKernelInfo } from "./kernels/wasm/i
 export type { Window2D } from "./kernels/conv.js";
 export type { UnaryOp, BinaryOp } from "./kernels/elementwise.js";
 export type { ReduceOp } from "./kernels/reduce.js";
+export type { BceLogitsArgs } from "./kernels/losses.js";
 export * from "./ops/create.js";
 export * from "./ops/elementwise.js";
 export * from "./ops/reduce.js";

@@ -4,6 +4,7 @@ import { NDArray, type OptionsOf, type Padding, ShapeError, boolean, checkArg, c
 import { generatorFrom, resolveInitializer } from "../init.js";
 import { Module, Parameter } from "../module.js";
 import { type Activation, resolveActivation } from "./activations.js";
+import { type FusedActivation, biasActivation, fusableActivation } from "./fused.js";
 import { WEIGHT_OPTIONS, activation, initializer, size } from "./core.js";
 
 type Pair = number | readonly [number, number];
@@ -73,6 +74,8 @@ export class Conv2D extends Module {
   readonly dilations: [number, number];
   readonly padding: Padding;
   private readonly activation: (x: Tensor) => Tensor;
+  /** The activation when the bias + activation op fuses it (null: composed). */
+  private readonly fusedActivation: FusedActivation | null;
 
   constructor(
     readonly inChannels: number,
@@ -94,6 +97,7 @@ export class Conv2D extends Module {
     this.weight = new Parameter(resolveInitializer(op, o.weightInitializer ?? "glorotUniform")([kh, kw, inChannels, outChannels], ctx));
     this.bias = o.bias ? new Parameter(resolveInitializer(op, o.biasInitializer ?? "zeros")([outChannels], ctx)) : null;
     this.activation = resolveActivation(op, o.activation);
+    this.fusedActivation = fusableActivation(o.activation);
   }
 
   forward(x: Tensor): Tensor {
@@ -101,7 +105,7 @@ export class Conv2D extends Module {
       throw new ShapeError("Conv2D", `input must be NHWC with ${this.inChannels} channels`, [x.shape, this.weight.shape]);
     }
     const y = conv2d(x, this.weight, { strides: this.strides, padding: this.padding, dilations: this.dilations });
-    return this.activation(this.bias ? add(y, this.bias) : y);
+    return biasActivation(y, this.bias, this.fusedActivation, this.activation);
   }
 
   override describe(): string {

@@ -5,6 +5,7 @@ import { type Initializer, type InitializerName, defaultGenerator, generatorFrom
 import { Module, Parameter } from "../module.js";
 import { type Activation, resolveActivation } from "./activations.js";
 import { withMask } from "../sequence/mask.js";
+import { type FusedActivation, biasActivation, fusableActivation } from "./fused.js";
 
 /** A layer's size (features, channels, embeddings): an integer ≥ 1. */
 export const size = integer({ min: 1 });
@@ -57,6 +58,8 @@ export class Dense extends Module {
   weight: Parameter;
   bias: Parameter | null;
   private readonly activation: (x: Tensor) => Tensor;
+  /** The activation when the bias + activation op fuses it (null: composed). */
+  private readonly fusedActivation: FusedActivation | null;
 
   constructor(
     readonly inFeatures: number,
@@ -72,6 +75,7 @@ export class Dense extends Module {
     this.weight = new Parameter(resolveInitializer(op, o.weightInitializer ?? "glorotUniform")([outFeatures, inFeatures], ctx));
     this.bias = o.bias ? new Parameter(resolveInitializer(op, o.biasInitializer ?? "zeros")([outFeatures], ctx)) : null;
     this.activation = resolveActivation(op, o.activation);
+    this.fusedActivation = fusableActivation(o.activation);
   }
 
   forward(x: Tensor): Tensor {
@@ -79,7 +83,7 @@ export class Dense extends Module {
       throw new ShapeError("Dense", `input's last axis must have ${this.inFeatures} features`, [x.shape, this.weight.shape]);
     }
     const y = matmul(x, mT(this.weight));
-    return this.activation(this.bias ? add(y, this.bias) : y);
+    return biasActivation(y, this.bias, this.fusedActivation, this.activation);
   }
 
   override describe(): string {

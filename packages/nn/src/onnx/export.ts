@@ -11,9 +11,11 @@
 import { Tensor, noGrad } from "@zerograd/autograd";
 import { NDArray, zeros } from "@zerograd/tensor";
 import { type AnyModule, Module } from "../module.js";
-import { GraphBuilder, type OnnxValue, type Produced } from "./graph.js";
+import { GraphBuilder, type OnnxValue, type Produced, int } from "./graph.js";
 import { type ElemType, type ValueInfo, encodeModel } from "./proto.js";
 import { onnxRules } from "./rules.js";
+import "./sequence-rules.js";
+import { maskOf } from "../sequence/mask.js";
 
 /** The package version, written as the ONNX producer_version. */
 export const ZEROGRAD_VERSION = "0.1.0";
@@ -128,18 +130,49 @@ function valueOf(shape: readonly number[], type: ElemType, p: Produced): OnnxVal
   return { shape: [...shape], type, forms: shape.length <= 2 ? { first: p.name, last: p.name } : { [p.layout]: p.name } };
 }
 
-/** Emits one layer call's nodes and records its output value. */
-function emitCall(g: GraphBuilder, values: Map<object, OnnxValue>, layer: AnyModule, path: string, args: unknown[], out: unknown): void {
+/** A call's options record (a plain object after the first argument), e.g. `{ mask, causal }`. */
+const isOptions = (a: unknown, i: number): a is Record<string, unknown> => i > 0 && typeof a === "object" && a !== null && !(a instanceof Tensor) && !(a instanceof NDArray) && !Array.isArray(a);
+
+/** What the trace knows: each tensor's ONNX value, and each mask tensor's boolean [N, T] graph value. */
+interface Traced {
+  values: Map<object, OnnxValue>;
+  masks: Map<object, string>;
+}
+
+/** The boolean graph value of mask tensor `m` (a graph input or layer output of 0/1 is cast once). */
+function maskName(g: GraphBuilder, t: Traced, m: Tensor, owner: string): string {
+  const known = t.masks.get(m);
+  if (known !== undefined) return known;
+  const v = t.values.get(m);
+  if (!v) throw new TypeError(`exportOnnx: the mask given to ${owner} was not made by a layer the exporter follows or a model input; pass it as a model input or let Embedding(maskZero) make it`);
+  const name = g.node("mask", "Cast", [g.form(v, "last", "mask")], { to: int(9) });
+  t.masks.set(m, name);
+  return name;
+}
+
+/** Emits one layer call's nodes and records its output value (and the mask it carries). */
+function emitCall(g: GraphBuilder, t: Traced, layer: AnyModule, path: string, args: unknown[], out: unknown): void {
   const owner = ownerOf(layer, path);
-  const inputs = args.map((a, i) => {
-    if (a === undefined) return undefined;
-    const v = a instanceof Tensor || a instanceof NDArray ? values.get(a) : undefined;
-    if (!v) throw new TypeError(`exportOnnx: argument ${i} of ${owner} was not made by a layer the exporter follows (it was computed by operations outside layers, or is not a tensor); wrap that computation in a layer`);
+  const lookup = (a: unknown, what: string): OnnxValue => {
+    const v = a instanceof Tensor || a instanceof NDArray ? t.values.get(a) : undefined;
+    if (!v) throw new TypeError(`exportOnnx: ${what} of ${owner} was not made by a layer the exporter follows (it was computed by operations outside layers, or is not a tensor); wrap that computation in a layer`);
     return v;
-  });
-  if (!(out instanceof Tensor)) throw new TypeError(`exportOnnx: ${owner} did not return one tensor`);
-  const result = onnxRules.get(layer.constructor as never)!({ layer, scope: path || layer.constructor.name, owner, inputs, g });
-  if (!values.has(out)) values.set(out, "forms" in result ? result : valueOf(out.shape, "float", result));
+  };
+  const inputs = args.map((a, i) => (a === undefined || isOptions(a, i) ? undefined : lookup(a, `argument ${i}`)));
+  const options = (args.find((a, i) => isOptions(a, i)) ?? {}) as Record<string, unknown>;
+  const given = options.mask ?? maskOf(args[0]);
+  const mask = given instanceof Tensor ? maskName(g, t, given, owner) : undefined;
+  if (given !== undefined && given !== null && mask === undefined) throw new TypeError(`exportOnnx: the mask given to ${owner} is not a tensor made in the model; pass it as a model input`);
+  if (!(out instanceof Tensor)) throw new TypeError(`exportOnnx: ${owner} did not return one tensor (returnState and other record outputs do not export)`);
+  const ctx = { layer, scope: path || layer.constructor.name, owner, inputs, options, mask, value: lookup, g };
+  const result = onnxRules.get(layer.constructor as never)!(ctx);
+  if (!t.values.has(out)) t.values.set(out, "forms" in result ? result : valueOf(out.shape, "float", result));
+  const outMask = maskOf(out);
+  if (outMask && !t.masks.has(outMask)) {
+    const made = "mask" in result && result.mask !== undefined ? result.mask : mask;
+    if (made === undefined) throw new TypeError(`exportOnnx: ${owner} returned a mask its export rule does not make`);
+    t.masks.set(outMask, made);
+  }
 }
 
 /** The model's outputs by graph output name. */
@@ -153,7 +186,7 @@ function namedOutputs(result: unknown, singleName: string): [string, Tensor][] {
 }
 
 /** The graph outputs: an Identity from each output's channels-last value to the output name. */
-function emitOutputs(g: GraphBuilder, values: Map<object, OnnxValue>, outputs: [string, Tensor][], staticTail: boolean): ValueInfo[] {
+function emitOutputs(g: GraphBuilder, { values }: Traced, outputs: [string, Tensor][], staticTail: boolean): ValueInfo[] {
   return outputs.map(([name, t]) => {
     const v = values.get(t);
     if (!v) throw new TypeError(`exportOnnx: output ${JSON.stringify(name)} was computed by operations outside layers; only layer calls are exported`);
@@ -185,7 +218,8 @@ export function exportOnnx(model: AnyModule, options: OnnxExportOptions): Uint8A
   const layers = exportedLayers(model);
   const fixedSizes = inputs.every((i) => i.shape.slice(1).every((d) => typeof d === "number"));
   const g = new GraphBuilder(opset, fixedSizes);
-  const values = new Map<object, OnnxValue>();
+  const traced: Traced = { values: new Map(), masks: new Map() };
+  const values = traced.values;
   for (const i of inputs) {
     const v = valueOf(i.example.shape, i.type, { name: g.reserve(i.name, "input"), layout: "last" });
     values.set(i.example, v).set(i.example.value, v);
@@ -195,11 +229,11 @@ export function exportOnnx(model: AnyModule, options: OnnxExportOptions): Uint8A
   let result: unknown;
   try {
     model.eval();
-    result = observeLayers(layers, (layer, path, args, out) => emitCall(g, values, layer, path, args, out), () => noGrad(() => model.call(arg)));
+    result = observeLayers(layers, (layer, path, args, out) => emitCall(g, traced, layer, path, args, out), () => noGrad(() => model.call(arg)));
   } finally {
     for (const [m, training] of modes) m.training = training;
   }
-  const outputs = emitOutputs(g, values, namedOutputs(result, options.output ?? "output"), fixedSizes);
+  const outputs = emitOutputs(g, traced, namedOutputs(result, options.output ?? "output"), fixedSizes);
   const graph = { name: model.constructor.name, nodes: g.nodes, initializers: g.initializers, inputs: inputs.map(({ name, type, shape }) => ({ name, type, shape })), outputs };
   return encodeModel({ irVersion: irVersionFor(opset), opsetVersion: opset, producerName: "zerograd", producerVersion: ZEROGRAD_VERSION, docString: options.docString ?? "", graph, metadata });
 }

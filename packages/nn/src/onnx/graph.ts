@@ -92,6 +92,13 @@ export class GraphBuilder {
     return out;
   }
 
+  /** Adds a node with several outputs (RNNs' Y and Y_h, TopK's values and indices); returns their names. */
+  nodeOutputs(scope: string, opType: string, inputs: string[], count: number, attributes: Record<string, Attribute> = {}): string[] {
+    const outs = Array.from({ length: count }, (_, i) => this.unique(`${scope}/${opType}:${i}`));
+    this.nodes.push({ opType, inputs, outputs: outs, name: this.unique(`${scope}/${opType}_node`), attributes });
+    return outs;
+  }
+
   /** A float32 initializer (a weight or a constant). */
   floats(name: string, dims: readonly number[], data: ArrayLike<number>): string {
     const unique = this.unique(name);
@@ -136,8 +143,8 @@ export class GraphBuilder {
     return name;
   }
 
-  /** A reduction over `axes` (ReduceMean's axes moved from an attribute to an input in opset 18; ReduceSum's in 13). */
-  reduce(scope: string, op: "ReduceMean" | "ReduceSum", x: string, axes: readonly number[], keepDims: boolean): string {
+  /** A reduction over `axes` (ReduceMean's and ReduceMax's axes moved from an attribute to an input in opset 18; ReduceSum's in 13). */
+  reduce(scope: string, op: "ReduceMean" | "ReduceSum" | "ReduceMax", x: string, axes: readonly number[], keepDims: boolean): string {
     const axesAsInput = op === "ReduceSum" || this.opset >= 18;
     const keep = { keepdims: int(keepDims ? 1 : 0) };
     if (axesAsInput) return this.node(scope, op, [x, this.int64s(`${scope}.axes`, axes)], keep);

@@ -24,28 +24,37 @@ export interface RuleContext<M> {
   readonly owner: string;
   /** The traced tensor arguments, in order (undefined where an optional argument was not given). */
   readonly inputs: readonly (OnnxValue | undefined)[];
+  /** The call's options record (`{ mask, causal, … }`), or {} when none was given. */
+  readonly options: Readonly<Record<string, unknown>>;
+  /** The boolean [N, T] graph value of the mask the first input carries (or the explicit `mask` option); undefined without one. */
+  readonly mask: string | undefined;
+  /** The traced value of a tensor found in the options (`what` names it in the error if it is not traced). */
+  readonly value: (t: unknown, what: string) => OnnxValue;
   readonly g: GraphBuilder;
 }
 
 /** A rule returns the node output holding the layer's result, or an existing value (an identity, a deferred layout). */
-export type OnnxRule<M = AnyModule> = (ctx: RuleContext<M>) => Produced | OnnxValue;
+export type OnnxRule<M = AnyModule> = (ctx: RuleContext<M>) => Produced | OnnxValue | MaskedResult;
+
+/** A result that also says which boolean [N, T] value is its output's mask (default: the input's). */
+export type MaskedResult = Produced & { mask?: string };
 
 type LayerClass<M> = abstract new (...args: never[]) => M;
 
 /** The export rules, by layer class. */
 export const onnxRules = new Map<LayerClass<AnyModule>, OnnxRule>();
 
-function rule<M extends AnyModule>(cls: LayerClass<M>, fn: OnnxRule<M>): void {
+export function rule<M extends AnyModule>(cls: LayerClass<M>, fn: OnnxRule<M>): void {
   onnxRules.set(cls, fn as OnnxRule);
 }
 
-function input(ctx: RuleContext<unknown>, i = 0): OnnxValue {
+export function input(ctx: RuleContext<unknown>, i = 0): OnnxValue {
   const v = ctx.inputs[i];
   if (!v) throw new TypeError(`exportOnnx: ${ctx.owner} was called without its argument ${i}`);
   return v;
 }
 
-const weightData = (p: Parameter | Tensor) => p.value.flat();
+export const weightData = (p: Parameter | Tensor) => p.value.flat();
 
 /** A layer activation applied in whatever layout `x` is in. */
 function activate(ctx: RuleContext<unknown>, spec: ActivationSpec, x: Produced, rank: number): Produced {
@@ -211,7 +220,11 @@ rule(Embedding, (ctx) => {
   const idx = input(ctx), name = g.form(idx, "last", scope);
   const indices = idx.type === "int64" ? name : g.node(scope, "Cast", [name], { to: int(7) });
   const table = g.floats(`${scope}.weight`, [layer.numEmbeddings, layer.embeddingDim], weightData(layer.weight));
-  return { name: g.node(scope, "Gather", [table, indices], { axis: int(0) }), layout: "last" };
+  const rows = g.node(scope, "Gather", [table, indices], { axis: int(0) });
+  if (!layer.maskZero) return { name: rows, layout: "last" };
+  // maskZero: the step exists where the id is not 0 (the padding index), the mask made in the graph from the ids.
+  const zero = idx.type === "int64" ? g.int64s(`${scope}.pad_id`, [0]) : g.scalar(`${scope}.pad_id`, 0);
+  return { name: rows, layout: "last", mask: g.node(scope, "Not", [g.node(scope, "Equal", [name, zero])]) };
 });
 
 function activationRule(spec: (layer: never) => ActivationSpec): OnnxRule {

@@ -27,6 +27,8 @@ import type { Callback, History, Logs, TrainingContext } from "./callbacks.js";
 import { type Data, type Inputs, type Table, asModelInput, range, readInputs, subset } from "./data.js";
 import { EVALUATE_OPTIONS, type EvaluateOptions, type FitOptions, PREDICT_OPTIONS, type ParsedFitOptions, type PredictOptions, parseFitOptions } from "./options.js";
 import { type Plan, buildTable, computeLogs, groupIds, groupLosses, initialGroupWeights, makePlan, outputsOf, totalLoss } from "./spec.js";
+import { maskOf } from "../sequence/mask.js";
+import { type Predictions } from "./output-mask.js";
 import { RunState } from "./state.js";
 import { runStep } from "./step.js";
 import { defaultWrite, defaultYieldEvery, yielder } from "./runtime.js";
@@ -34,7 +36,6 @@ import { checkOptimizer, validateTable } from "./validate.js";
 
 export type { FitOptions, EvaluateOptions, PredictOptions } from "./options.js";
 
-type Predictions = Record<string, NDArray>;
 
 /** Rows [start, end) of a contiguous array, as a view. */
 function rowsView(a: NDArray, start: number, end: number): NDArray {
@@ -46,20 +47,33 @@ function rowsOf(x: NDArray | Record<string, NDArray>, f: (a: NDArray) => NDArray
   return x instanceof NDArray ? f(x) : Object.fromEntries(Object.entries(x).map(([k, a]) => [k, f(a)]));
 }
 
-/** Buffers of n rows for each output, allocated from the first batch's shapes. */
+/** Copies a batch's rows into `buf` at row `at` (contiguous) or at the rows `at` lists. */
+function putRows(buf: NDArray, value: NDArray, at: Int32Array | number): void {
+  const width = sizeOf(value.shape.slice(1));
+  const src = value.flat();
+  if (typeof at === "number") buf.data.set(src, at * width);
+  else for (let k = 0; k < at.length; k++) buf.data.set(src.subarray(k * width, (k + 1) * width), at[k]! * width);
+}
+
+/**
+ * Buffers of n rows for each output, allocated from the first batch's shapes, and of the masks
+ * the outputs carry (allocated at the first mask, all ones: a batch without a mask masks nothing).
+ */
 class RowCollector {
-  readonly buffers: Record<string, NDArray> = {};
+  readonly values: Record<string, NDArray> = {};
+  readonly masks: Record<string, NDArray> = {};
   constructor(private readonly n: number) {}
-  put(name: string, value: NDArray, at: Int32Array | number): void {
-    let buf = this.buffers[name];
-    if (!buf) {
-      const shape: Shape = [this.n, ...value.shape.slice(1)];
-      buf = this.buffers[name] = new NDArray(allocate(value.dtype, sizeOf(shape)), shape);
-    }
-    const width = sizeOf(value.shape.slice(1));
-    const src = value.flat();
-    if (typeof at === "number") buf.data.set(src, at * width);
-    else for (let k = 0; k < at.length; k++) buf.data.set(src.subarray(k * width, (k + 1) * width), at[k]! * width);
+  put(name: string, output: Tensor, at: Int32Array | number): void {
+    const value = output.value;
+    const shape: Shape = [this.n, ...value.shape.slice(1)];
+    putRows((this.values[name] ??= new NDArray(allocate(value.dtype, sizeOf(shape)), shape)), value, at);
+    const mask = maskOf(output)?.value;
+    if (!mask) return;
+    const maskShape: Shape = [this.n, ...mask.shape.slice(1)];
+    putRows((this.masks[name] ??= new NDArray(new Float32Array(sizeOf(maskShape)).fill(1), maskShape)), mask.astype("float32"), at);
+  }
+  get predictions(): Predictions {
+    return { values: this.values, masks: this.masks };
   }
 }
 
@@ -91,23 +105,36 @@ function predictRows(model: AnyModule, x: NDArray | Record<string, NDArray>, n: 
     for (let start = 0; start < n; start += batchSize) {
       const end = Math.min(n, start + batchSize);
       const out = model.call(asModelInput(rowsOf(x, (a) => rowsView(a, start, end))));
-      if (out instanceof Tensor) collector.put("", out.value, start);
+      if (out instanceof Tensor) collector.put("", out, start);
       else {
         single = false;
-        for (const [k, v] of Object.entries(out as Record<string, unknown>)) if (v instanceof Tensor) collector.put(k, v.value, start);
+        for (const [k, v] of Object.entries(out as Record<string, unknown>)) if (v instanceof Tensor) collector.put(k, v, start);
       }
     }
-    return { single, outputs: collector.buffers };
+    return { single, outputs: collector.predictions };
   });
 }
 
 /** The model's outputs for the first batch of a table (checked against the plan): their shapes and dtypes, for validateTable. */
-function probe(op: string, model: AnyModule, plan: Plan, t: Table, batchSize: number): Predictions {
+function probe(op: string, model: AnyModule, plan: Plan, t: Table, batchSize: number): Record<string, Tensor> {
   if (t.n === 0) return {};
-  return inInference(model, () => {
-    const out = outputsOf(op, plan, model.call(asModelInput(rowsOf(t.x, (a) => rowsView(a, 0, Math.min(t.n, batchSize))))));
-    return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.value]));
-  });
+  return inInference(model, () => outputsOf(op, plan, model.call(asModelInput(rowsOf(t.x, (a) => rowsView(a, 0, Math.min(t.n, batchSize)))))));
+}
+
+/**
+ * validateTable, with the masks the model's outputs carry: when the data fails without them and
+ * an output carries a mask (labels at padded steps may be anything), the masks of every row are
+ * computed (one pass in inference mode) and the data is checked again with them.
+ */
+function validateData(op: string, dataset: string, model: AnyModule, plan: Plan, t: Table, batchSize: number, groupWeights: Record<string, Record<number, number>>): void {
+  const outputs = probe(op, model, plan, t, batchSize);
+  const rowShapes = Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.value]));
+  try {
+    validateTable(op, dataset, plan, t, rowShapes, groupWeights);
+  } catch (e) {
+    if (!Object.values(outputs).some((v) => maskOf(v))) throw e;
+    validateTable(op, dataset, plan, t, rowShapes, groupWeights, predictRows(model, t.x, t.n, batchSize).outputs.masks);
+  }
 }
 /**
  * The model's outputs for every row of x, computed in batches under noGrad in inference mode
@@ -118,7 +145,7 @@ export function predict(model: AnyModule, x: Inputs, options: PredictOptions = {
   const { batchSize } = PREDICT_OPTIONS.parse("predict", options);
   const inputs = readInputs("predict", x);
   const { single, outputs } = predictRows(model, inputs.x, inputs.n, batchSize);
-  return single ? (outputs[""] ?? new NDArray(new Float32Array(0), [0])) : outputs;
+  return single ? (outputs.values[""] ?? new NDArray(new Float32Array(0), [0])) : outputs.values;
 }
 
 /**
@@ -136,13 +163,13 @@ export function evaluate(model: AnyModule, data: Data, options: EvaluateOptions)
   const plan = makePlan(op, compile);
   const table = buildTable(op, plan, data, true);
   const groupWeights = initialGroupWeights(op, plan, compile, groupIds(table));
-  validateTable(op, "evaluated", plan, table, probe(op, model, plan, table, o.batchSize), groupWeights);
+  validateData(op, "evaluated", model, plan, table, o.batchSize, groupWeights);
   return computeLogs(op, plan, predictTable(model, plan, table, o.batchSize), table, groupWeights);
 }
 
 function predictTable(model: AnyModule, plan: Plan, t: Table, batchSize: number): Predictions {
   const { outputs } = predictRows(model, t.x, t.n, batchSize);
-  for (const o of plan.outputs) if (!outputs[o.name]) throw new RangeError(`fit: the model has no output "${o.name}"`);
+  for (const o of plan.outputs) if (!outputs.values[o.name]) throw new RangeError(`fit: the model has no output "${o.name}"`);
   return outputs;
 }
 
@@ -219,8 +246,8 @@ function prepare(op: string, model: AnyModule, data: Data, options: FitOptions):
   const groupWeights = initialGroupWeights(op, plan, compile, ids, origin);
   const state = new RunState(op, model, o.optimizer, new Random(o.seed), callbacks, plan.outputs.map((p) => p.name), ids, groupWeights);
 
-  validateTable(op, "training", plan, table, probe(op, model, plan, table, o.batchSize), groupWeights);
-  if (validation) validateTable(op, "validation", plan, validation, probe(op, model, plan, validation, o.batchSize), groupWeights);
+  validateData(op, "training", model, plan, table, o.batchSize, groupWeights);
+  if (validation) validateData(op, "validation", model, plan, validation, o.batchSize, groupWeights);
   if (o.resume) state.restore(o.resume);
   const run: Run = {
     ...{ op, model, optimizer: o.optimizer, o, plan, table, validation, validationPredictions: null, steps, state, callbacks },
@@ -332,7 +359,7 @@ function trainBatch(run: Run, b: number, rows: Int32Array, collector: RowCollect
   }, run.o);
   state.globalStep++;
   const complete = run.rowsPerEpoch === run.table.n;
-  for (const p of plan.outputs) collector.put(p.name, predictions[p.name]!.value, complete ? rows : b * run.o.batchSize);
+  for (const p of plan.outputs) collector.put(p.name, predictions[p.name]!, complete ? rows : b * run.o.batchSize);
   return loss;
 }
 
@@ -340,7 +367,7 @@ function trainBatch(run: Run, b: number, rows: Int32Array, collector: RowCollect
 async function endEpoch(run: Run, order: Int32Array, collector: RowCollector, progress: ProgressBar): Promise<void> {
   const { op, plan, state, table, validation } = run;
   const trained = run.rowsPerEpoch === table.n ? table : subset(table, order.subarray(0, run.rowsPerEpoch), { inputs: false });
-  const logs: Logs = computeLogs(op, plan, collector.buffers, trained, state.groupWeights);
+  const logs: Logs = computeLogs(op, plan, collector.predictions, trained, state.groupWeights);
   if (validation) {
     run.validationPredictions = predictTable(run.model, plan, validation, run.o.batchSize);
     Object.assign(logs, computeLogs(op, plan, run.validationPredictions, validation, state.groupWeights, "val_"));

@@ -22,7 +22,7 @@ import {
 import * as T from "@zerograd/tensor";
 import { NDArray, ShapeError } from "@zerograd/tensor";
 import { type ArrayInput, type Data, type Table, checkRows, isArrayInput, readInputs, toNDArray } from "./data.js";
-import { andOutputMask } from "./output-mask.js";
+import { type Predictions, andMask, andOutputMask, predictionTensor } from "./output-mask.js";
 
 /** A loss function, or one with fixed options: `{ loss: sparseCategoricalCrossEntropy, options: { fromLogits: true, ignoreIndex: -1 } }`. */
 export type LossSpec = LossFn | { loss: LossFn; options?: Record<string, unknown> };
@@ -60,7 +60,8 @@ export interface CompileOptions {
 
 interface ResolvedMetric {
   name: string;
-  compute: (prediction: NDArray, table: Table) => MetricStats;
+  /** `outputMask`: the mask the model's output carried, shaped like the output's loss (see andMask), or null. */
+  compute: (prediction: NDArray, table: Table, outputMask: NDArray | null) => MetricStats;
 }
 
 /** One output, resolved. `name` is "" for a single-output model. */
@@ -339,39 +340,40 @@ function describe(v: unknown): string {
 // ---------------------------------------------------------------------------------------------
 // Metrics and logs
 
-/** The masking options of an output's loss, for its metrics: the loss's own idea of "missing". */
-function maskOptions(output: OutputPlan, t: Table): Record<string, unknown> {
+/** The masking options of an output's loss, for its metrics: the loss's own idea of "missing", AND the output's mask. */
+function maskOptions(output: OutputPlan, t: Table, outputMask: NDArray | null): Record<string, unknown> {
   const o: Record<string, unknown> = {};
-  const mask = t.options[output.name]?.mask ?? output.options.mask;
+  const given = t.options[output.name]?.mask ?? output.options.mask;
+  const mask = outputMask ? andMask(outputMask, given, outputMask.rank) : given;
   if (mask !== undefined) o.mask = mask;
   if (output.options.maskValue !== undefined) o.maskValue = output.options.maskValue;
   return o;
 }
 
 function resolveMetric(op: string, output: OutputPlan, spec: MetricSpec): ResolvedMetric {
-  const withIgnore = (t: Table) => {
-    const o = maskOptions(output, t);
+  const withIgnore = (t: Table, m: NDArray | null) => {
+    const o = maskOptions(output, t, m);
     if (output.options.ignoreIndex !== undefined) o.ignoreIndex = output.options.ignoreIndex;
     if (output.options.axis !== undefined) o.axis = output.options.axis;
     return o;
   };
-  const withAxis = (t: Table) => {
-    const o = maskOptions(output, t);
+  const withAxis = (t: Table, m: NDArray | null) => {
+    const o = maskOptions(output, t, m);
     if (output.options.axis !== undefined) o.axis = output.options.axis;
     return o;
   };
   const logits = lossDeclaration(output.loss)?.logits(output.options) ?? output.options.fromLogits === true;
-  const withLogits = (t: Table) => ({ ...maskOptions(output, t), ...(logits ? { fromLogits: true } : {}) });
+  const withLogits = (t: Table, m: NDArray | null) => ({ ...maskOptions(output, t, m), ...(logits ? { fromLogits: true } : {}) });
   const target = (t: Table) => t.y[output.name]!;
-  const sparse = { name: "sparseAccuracy", compute: (p: NDArray, t: Table) => sparseAccuracyStats(p, target(t), withIgnore(t)) };
-  const categorical = { name: "categoricalAccuracy", compute: (p: NDArray, t: Table) => accuracyStats(p, target(t), withAxis(t)) };
-  const binary = { name: "binaryAccuracy", compute: (p: NDArray, t: Table) => binaryAccuracyStats(p, target(t), withLogits(t)) };
+  const sparse = { name: "sparseAccuracy", compute: (p: NDArray, t: Table, m: NDArray | null) => sparseAccuracyStats(p, target(t), withIgnore(t, m)) };
+  const categorical = { name: "categoricalAccuracy", compute: (p: NDArray, t: Table, m: NDArray | null) => accuracyStats(p, target(t), withAxis(t, m)) };
+  const binary = { name: "binaryAccuracy", compute: (p: NDArray, t: Table, m: NDArray | null) => binaryAccuracyStats(p, target(t), withLogits(t, m)) };
   if (typeof spec === "object" && spec !== null && typeof spec.fn === "function" && typeof spec.name === "string") {
     const fn = spec.fn;
     return {
       name: spec.name,
-      compute: (p, t) => {
-        const r = fn(p, target(t), { ...withIgnore(t), ...(spec.options ?? {}) });
+      compute: (p, t, m) => {
+        const r = fn(p, target(t), { ...withIgnore(t, m), ...(spec.options ?? {}) });
         return typeof r === "number" ? { value: r, count: t.n } : r;
       },
     };
@@ -390,9 +392,9 @@ function resolveMetric(op: string, output: OutputPlan, spec: MetricSpec): Resolv
     case "binaryAccuracy":
       return binary;
     case "mae":
-      return { name: "mae", compute: (p, t) => meanAbsoluteErrorStats(p, target(t), maskOptions(output, t)) };
+      return { name: "mae", compute: (p, t, m) => meanAbsoluteErrorStats(p, target(t), maskOptions(output, t, m)) };
     case "mse":
-      return { name: "mse", compute: (p, t) => meanSquaredErrorStats(p, target(t), maskOptions(output, t)) };
+      return { name: "mse", compute: (p, t, m) => meanSquaredErrorStats(p, target(t), maskOptions(output, t, m)) };
     default:
       throw new RangeError(`${op}: unknown metric ${JSON.stringify(spec)}; expected accuracy, sparseAccuracy, categoricalAccuracy, binaryAccuracy, mae, mse or { name, fn }`);
   }
@@ -400,31 +402,35 @@ function resolveMetric(op: string, output: OutputPlan, spec: MetricSpec): Resolv
 
 /**
  * Losses and metrics over a whole table at once, from predictions for all of its rows: exact
- * masked means over the table (not averages of batch averages). Keys get `prefix` ("val_").
+ * masked means over the table (not averages of batch averages), with each output's saved mask.
+ * Keys get `prefix` ("val_").
  */
-export function computeLogs(op: string, plan: Plan, predictions: Record<string, NDArray>, t: Table, groupWeights: Record<string, Record<number, number>>, prefix = ""): Record<string, number> {
+export function computeLogs(op: string, plan: Plan, predictions: Predictions, t: Table, groupWeights: Record<string, Record<number, number>>, prefix = ""): Record<string, number> {
   return noGrad(() => {
     const logs: Record<string, number> = {};
-    const tensors = Object.fromEntries(plan.outputs.map((o) => [o.name, new Tensor(predictions[o.name]!)]));
+    const { values, masks } = predictions;
+    const tensors = Object.fromEntries(plan.outputs.map((o) => [o.name, predictionTensor(values[o.name]!, masks[o.name])]));
     const { total, parts } = totalLoss(op, plan, tensors, t, groupWeights);
     logs[`${prefix}loss`] = total.item();
     if (!plan.single) for (const o of plan.outputs) logs[`${prefix}${logName(o, "loss")}`] = parts[o.name]!.item();
     for (const o of plan.outputs) {
-      for (const m of o.metrics) logs[`${prefix}${logName(o, m.name)}`] = m.compute(predictions[o.name]!, t).value;
+      const mask = masks[o.name];
+      const metricMask = mask ? andMask(mask, undefined, lossRank(o, tensors[o.name]!, t.y[o.name]!)) : null;
+      for (const m of o.metrics) logs[`${prefix}${logName(o, m.name)}`] = m.compute(values[o.name]!, t, metricMask).value;
     }
     return logs;
   });
 }
 
 /** Per output, the loss within each group id alone (the group's weight set to 1, the others' to 0). */
-export function groupLosses(op: string, plan: Plan, predictions: Record<string, NDArray>, t: Table, ids: readonly number[]): Record<string, number[]> {
+export function groupLosses(op: string, plan: Plan, predictions: Predictions, t: Table, ids: readonly number[]): Record<string, number[]> {
   if (!t.groups) throw new RangeError(`${op}: per-group losses need groups (data.groups) in the validation data`);
   const present = new Set(t.groups.flat());
   for (const id of ids) if (!present.has(id)) throw new RangeError(`${op}: group ${id} has no sample in the validation data, so its loss is unknown`);
   return noGrad(() => {
     const out: Record<string, number[]> = {};
     for (const o of plan.outputs) {
-      const prediction = new Tensor(predictions[o.name]!);
+      const prediction = predictionTensor(predictions.values[o.name]!, predictions.masks[o.name]);
       out[o.name] = ids.map((id) => outputLoss(op, o, prediction, t, Object.fromEntries(ids.map((g) => [g, g === id ? 1 : 0]))).item());
     }
     return out;

@@ -14,6 +14,7 @@ import { NDArray, ShapeError, allocate } from "@zerograd/tensor";
 import type { AnyModule } from "../module.js";
 import type { Optimizer } from "../optim/optimizer.js";
 import { type Table, range, subset } from "./data.js";
+import { predictionTensor } from "./output-mask.js";
 import { type OutputPlan, type Plan, outputLoss } from "./spec.js";
 
 /** Refuses an optimizer holding a parameter that is not the model's (it would train nothing of the model). */
@@ -27,9 +28,10 @@ export function checkOptimizer(op: string, model: AnyModule, optimizer: Optimize
 
 /**
  * Runs every output's loss over all rows of `t` (see the module comment). `rowShapes` are the
- * model's outputs for one row, by output name; `dataset` names the data in errors.
+ * model's outputs for one row, by output name; `dataset` names the data in errors; `masks`, the
+ * masks the model's outputs carry for every row of `t` (by output name), if known.
  */
-export function validateTable(op: string, dataset: string, plan: Plan, t: Table, rowShapes: Record<string, NDArray>, groupWeights: Record<string, Record<number, number>>): void {
+export function validateTable(op: string, dataset: string, plan: Plan, t: Table, rowShapes: Record<string, NDArray>, groupWeights: Record<string, Record<number, number>>, masks: Record<string, NDArray> = {}): void {
   if (t.n === 0) return;
   for (const o of plan.outputs) {
     const one = rowShapes[o.name];
@@ -42,7 +44,9 @@ export function validateTable(op: string, dataset: string, plan: Plan, t: Table,
       const whole = start === 0 && end === t.n;
       const table = whole ? t : subset(t, range(start, end), { inputs: false });
       const prediction = whole ? uniform : new NDArray(uniform.data.subarray(start * width, end * width), [end - start, ...shape.slice(1)]);
-      noGrad(() => outputLoss(op, o, new Tensor(prediction), table, groupWeights[o.name]));
+      const mask = masks[o.name];
+      const maskRows = mask && (whole ? mask : new NDArray(mask.data.subarray(start * (mask.size / t.n), end * (mask.size / t.n)), [end - start, ...mask.shape.slice(1)]));
+      noGrad(() => outputLoss(op, o, predictionTensor(prediction, maskRows), table, groupWeights[o.name]));
     };
     try {
       lossOn(0, t.n);

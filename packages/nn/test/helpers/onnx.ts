@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { type AnyModule, type OnnxExportOptions, exportOnnx, predict } from "@zerograd/nn";
 import { NDArray, randomNormal } from "@zerograd/tensor";
 import * as ort from "onnxruntime-web";
+import { afterAll, expect, test } from "vitest";
 
 ort.env.wasm.numThreads = 1;
 
@@ -74,4 +75,35 @@ export function onnxCheck(bytes: Uint8Array): void {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A model to export and the inputs to compare it on. */
+export interface OrtCase {
+  name: string;
+  model: () => AnyModule;
+  options: OnnxExportOptions;
+  feeds: (batch: number) => Feeds;
+}
+
+/**
+ * Inside a describe: one test per case (batch sizes 1 and 7, largest difference below 2e-5,
+ * printed at the end), and every case again at opsets 13 and 21 (batch size 7).
+ */
+export function testCasesAgainstOrt(cases: readonly OrtCase[], label: string): void {
+  const measured: [string, number][] = [];
+  afterAll(() => {
+    console.log(`max |ONNX Runtime − predict| per ${label}:\n${measured.map(([n, d]) => `  ${d.toExponential(2)}  ${n}`).join("\n")}`);
+  });
+  test.each(cases)("$name", async ({ name, model, options, feeds }) => {
+    const diff = await maxDiffVsOrt(model(), options, feeds);
+    measured.push([name, diff]);
+    expect(diff).toBeLessThan(2e-5);
+  });
+  // Opset 13 (reduction axes as attributes, LayerNormalization composed, Erf GELU) and 21 (axes as inputs, Gelu).
+  test.each([13, 21])("every case at opset %i (batch size 7)", async (opset) => {
+    for (const { name, model, options, feeds } of cases) {
+      const diff = await maxDiffVsOrt(model(), { ...options, opset }, feeds, [7]);
+      expect(diff, name).toBeLessThan(2e-5);
+    }
+  });
 }

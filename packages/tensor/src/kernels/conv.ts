@@ -26,10 +26,16 @@ export function im2colInto(cols: Storage, image: Storage, g: Window2D): void {
     for (let y = 0; y < oh; y++) {
       for (let x = 0; x < ow; x++) {
         const row = ((b * oh + y) * ow + x) * rowLen;
+        const x0 = x * sw - pl, inside = dw === 1 && x0 >= 0 && x0 + kw <= w; // the window's kw·c values of a row are adjacent
         for (let i = 0; i < kh; i++) {
           const iy = y * sh - pt + i * dh;
+          if (inside && iy >= 0 && iy < h) {
+            const dst = row + i * kw * c, src = ((b * h + iy) * w + x0) * c;
+            for (let e = 0; e < kw * c; e++) cols[dst + e] = image[src + e]!;
+            continue;
+          }
           for (let j = 0; j < kw; j++) {
-            const ix = x * sw - pl + j * dw;
+            const ix = x0 + j * dw;
             const dst = row + (i * kw + j) * c;
             if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
               cols.fill(0, dst, dst + c);
@@ -51,22 +57,29 @@ export function col2imInto(image: Storage, cols: Storage, g: Window2D): void {
   image.fill(0);
   for (let b = 0; b < n; b++) {
     for (let y = 0; y < oh; y++) {
+      const [i0, i1] = inside(y, sh, pt, dh, kh, h);
       for (let x = 0; x < ow; x++) {
+        const [j0, j1] = inside(x, sw, pl, dw, kw, w);
         const row = ((b * oh + y) * ow + x) * rowLen;
-        for (let i = 0; i < kh; i++) {
-          const iy = y * sh - pt + i * dh;
-          if (iy < 0 || iy >= h) continue;
-          for (let j = 0; j < kw; j++) {
-            const ix = x * sw - pl + j * dw;
-            if (ix < 0 || ix >= w) continue;
+        for (let i = i0; i < i1; i++) {
+          for (let j = j0; j < j1; j++) {
             const src = row + (i * kw + j) * c;
-            const dst = ((b * h + iy) * w + ix) * c;
+            const dst = ((b * h + y * sh - pt + i * dh) * w + x * sw - pl + j * dw) * c;
             for (let ch = 0; ch < c; ch++) image[dst + ch]! += cols[src + ch]!;
           }
         }
       }
     }
   }
+}
+
+/**
+ * The taps of a window that fall inside the image, along one axis: output position y reads
+ * input rows y·stride − padding + i·dilation, which lie in [0, size) exactly for i in [i0, i1).
+ */
+function inside(y: number, stride: number, pad: number, dilation: number, taps: number, size: number): [number, number] {
+  const i0 = Math.max(0, Math.ceil((pad - y * stride) / dilation));
+  return [i0, Math.max(i0, Math.min(taps, Math.ceil((size + pad - y * stride) / dilation)))];
 }
 
 /**
@@ -77,21 +90,20 @@ export function maxPoolInto(out: Storage, argmax: Int32Array, image: Storage, g:
   const { n, h, w, c, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow } = g;
   for (let b = 0; b < n; b++) {
     for (let y = 0; y < oh; y++) {
+      const [i0, i1] = inside(y, sh, pt, dh, kh, h); // padding never wins: only taps inside the image
       for (let x = 0; x < ow; x++) {
         const o = ((b * oh + y) * ow + x) * c;
-        for (let ch = 0; ch < c; ch++) { out[o + ch] = -Infinity; argmax[o + ch] = -1; }
-        for (let i = 0; i < kh; i++) {
-          const iy = y * sh - pt + i * dh;
-          if (iy < 0 || iy >= h) continue;
-          for (let j = 0; j < kw; j++) {
-            const ix = x * sw - pl + j * dw;
-            if (ix < 0 || ix >= w) continue;
-            const src = ((b * h + iy) * w + ix) * c;
-            for (let ch = 0; ch < c; ch++) {
-              const v = image[src + ch]!;
-              if (v > out[o + ch]! || argmax[o + ch] === -1 || v !== v) { out[o + ch] = v; argmax[o + ch] = src + ch; }
+        const [j0, j1] = inside(x, sw, pl, dw, kw, w);
+        for (let ch = 0; ch < c; ch++) {
+          let best = -Infinity, at = -1; // the first maximum wins; a NaN wins over any number
+          for (let i = i0; i < i1; i++) {
+            for (let j = j0, src = ((b * h + y * sh - pt + i * dh) * w + x * sw - pl + j0 * dw) * c + ch; j < j1; j++, src += dw * c) {
+              const v = image[src]!;
+              if (v > best || at === -1 || v !== v) { best = v; at = src; }
             }
           }
+          out[o + ch] = best;
+          argmax[o + ch] = at;
         }
       }
     }
@@ -115,26 +127,20 @@ export function avgPoolAdjointInto(dImage: Storage, dOut: Storage, g: Window2D):
 }
 
 function windowSum(outOrImage: Storage, imageOrOut: Storage, g: Window2D, adjoint: boolean): void {
-  const { n, h, w, c, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow } = g;
+  const { n, h, w, c, sh, sw, dh, dw, pt, pl, oh, ow } = g;
   if (adjoint) outOrImage.fill(0);
   for (let b = 0; b < n; b++) {
     for (let y = 0; y < oh; y++) {
+      const [i0, i1] = inside(y, sh, pt, dh, g.kh, h);
       for (let x = 0; x < ow; x++) {
+        const [j0, j1] = inside(x, sw, pl, dw, g.kw, w);
         const o = ((b * oh + y) * ow + x) * c;
-        let count = 0;
-        for (let i = 0; i < kh; i++) {
-          const iy = y * sh - pt + i * dh;
-          if (iy >= 0 && iy < h) for (let j = 0; j < kw; j++) { const ix = x * sw - pl + j * dw; if (ix >= 0 && ix < w) count++; }
-        }
+        const count = (i1 - i0) * (j1 - j0);
         const scale = count > 0 ? 1 / count : 0;
         if (!adjoint) outOrImage.fill(0, o, o + c);
-        for (let i = 0; i < kh; i++) {
-          const iy = y * sh - pt + i * dh;
-          if (iy < 0 || iy >= h) continue;
-          for (let j = 0; j < kw; j++) {
-            const ix = x * sw - pl + j * dw;
-            if (ix < 0 || ix >= w) continue;
-            const px = ((b * h + iy) * w + ix) * c;
+        for (let i = i0; i < i1; i++) {
+          for (let j = j0; j < j1; j++) {
+            const px = ((b * h + y * sh - pt + i * dh) * w + x * sw - pl + j * dw) * c;
             if (adjoint) for (let ch = 0; ch < c; ch++) outOrImage[px + ch]! += imageOrOut[o + ch]! * scale;
             else for (let ch = 0; ch < c; ch++) outOrImage[o + ch]! += imageOrOut[px + ch]! * scale;
           }

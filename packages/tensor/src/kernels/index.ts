@@ -2,6 +2,7 @@ import { binaryKernels, unaryKernels, whereRow } from "./elementwise.js";
 import { matmulInto } from "./matmul.js";
 import { col2imInto, im2colInto, maxPoolInto, maxPoolAdjointInto, avgPoolInto, avgPoolAdjointInto } from "./conv.js";
 import { reduceKernels, softmaxInto } from "./reduce.js";
+import { bceLogitsInto } from "./losses.js";
 import { wasmKernels, wasmSimdSupported } from "./wasm/index.js";
 
 /**
@@ -23,6 +24,8 @@ export interface Kernels {
   maxPoolAdjoint: typeof maxPoolAdjointInto;
   avgPool: typeof avgPoolInto;
   avgPoolAdjoint: typeof avgPoolAdjointInto;
+  /** The fused masked BCE from logits (forward value and gradient in one pass). */
+  bceLogits: typeof bceLogitsInto;
 }
 
 export const jsKernels: Kernels = {
@@ -39,6 +42,7 @@ export const jsKernels: Kernels = {
   maxPoolAdjoint: maxPoolAdjointInto,
   avgPool: avgPoolInto,
   avgPoolAdjoint: avgPoolAdjointInto,
+  bceLogits: bceLogitsInto,
 };
 
 /** The kernel sets by name: "auto" is WebAssembly SIMD where the runtime has it, plain JS otherwise. */

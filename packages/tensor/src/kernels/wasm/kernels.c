@@ -116,3 +116,80 @@ void gemm_packed(float *c, const float *pa, const float *b, int ldb, int M, int 
 /* Bytes of packed storage for an M×K left operand and a K×N right operand. */
 EXPORT(packed_a_floats) int packed_a_floats(int M, int K) { return round_up(M, MR) * K; }
 EXPORT(packed_b_floats) int packed_b_floats(int K, int N) { return round_up(N, NR) * K; }
+
+/*
+ * Fused binary cross-entropy from logits (the loss's one-pass forward; see losses/src/fused.ts).
+ * Per element, with x and z read as +0 where masked (their bits ANDed with the mask's all-ones/zero):
+ *   ℓ = (1 − z)·softplus(x) + pw·z·softplus(−x),   dℓ/dx = (1 − z)·s − pw·z·s̄
+ * softplus(±x) = max(±x, 0) + log1p(e), e = exp(−|x|); s = σ(x), s̄ = σ(−x) are r = 1/(1 + e) and
+ * e·r swapped by x's sign, a bit select (no branch).
+ */
+
+/* exp(t) for t ≤ 0: t = n·ln2 + r with |r| ≤ ln2/2, e^r by its Taylor series to r⁷, 2ⁿ built in the exponent bits. */
+static inline v128_t exp_nonpositive(v128_t t) {
+  t = wasm_f32x4_max(t, wasm_f32x4_splat(-87.0f)); /* 2ⁿ stays a normal float (NaN propagates) */
+  v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(t, wasm_f32x4_splat(1.44269504f)));
+  /* ln2 in two parts (the first has 9 significant bits, so n·ln2_hi is exact) */
+  v128_t r = wasm_f32x4_sub(wasm_f32x4_sub(t, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f))), wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
+  v128_t p = wasm_f32x4_splat(1.0f / 5040);
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 720));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 120));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 24));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 6));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(0.5f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
+  v128_t scale = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+  return wasm_f32x4_mul(p, scale);
+}
+
+/*
+ * log1p(e) for 0 ≤ e ≤ 1, without cancellation: 1 + e = 2ᵏ·m with m in [√½, √2) (k = 1 when
+ * e > √2 − 1), log m = 2·atanh(f) = 2f·(1 + f²/3 + f⁴/5 + f⁶/7 + f⁸/9), f = (m − 1)/(m + 1),
+ * which is e/(e + 2) for k = 0 and (e − 1)/(e + 3) for k = 1: |f| ≤ 0.1716, taken from e directly.
+ */
+static inline v128_t log1p_unit(v128_t e) {
+  v128_t k = wasm_f32x4_gt(e, wasm_f32x4_splat(0.41421356f));
+  v128_t num = wasm_v128_bitselect(wasm_f32x4_sub(e, wasm_f32x4_splat(1.0f)), e, k);
+  v128_t den = wasm_f32x4_add(e, wasm_v128_bitselect(wasm_f32x4_splat(3.0f), wasm_f32x4_splat(2.0f), k));
+  v128_t f = wasm_f32x4_div(num, den), f2 = wasm_f32x4_mul(f, f);
+  v128_t p = wasm_f32x4_splat(1.0f / 9);
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, f2), wasm_f32x4_splat(1.0f / 7));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, f2), wasm_f32x4_splat(1.0f / 5));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, f2), wasm_f32x4_splat(1.0f / 3));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, f2), wasm_f32x4_splat(1.0f));
+  v128_t log_m = wasm_f32x4_mul(wasm_f32x4_add(f, f), p);
+  return wasm_f32x4_add(log_m, wasm_v128_and(k, wasm_f32x4_splat(0.69314718f)));
+}
+
+/*
+ * Over n elements (a multiple of 4: the caller pads with mask = 0, c = 0): x, z the raw bits,
+ * mask 1 where kept and 0 where masked, c reduceLoss's coefficients, pw the positive weights (or null: the
+ * scalar pw_scalar). Writes grad = c·dℓ/dx and, if values is not null, values = c·ℓ; returns Σ c·ℓ.
+ * z is label-smoothed as z·z_scale + z_shift.
+ */
+EXPORT(bce_logits)
+double bce_logits(const v128_t *x, const v128_t *z, const v128_t *mask, const v128_t *c, const v128_t *pw, float pw_scalar,
+                  float z_scale, float z_shift, v128_t *grad, v128_t *values, int n) {
+  v128_t total_lo = wasm_f64x2_splat(0.0), total_hi = total_lo, zero = wasm_f32x4_splat(0.0f), one = wasm_f32x4_splat(1.0f);
+  for (int i = 0; i < n / 4; i++) {
+    v128_t k = wasm_f32x4_ne(wasm_v128_load(mask + i), zero); /* all ones where kept */
+    v128_t xi = wasm_v128_and(wasm_v128_load(x + i), k);
+    v128_t zi = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_and(wasm_v128_load(z + i), k), wasm_f32x4_splat(z_scale)), wasm_f32x4_splat(z_shift));
+    v128_t pwi = pw ? wasm_v128_load(pw + i) : wasm_f32x4_splat(pw_scalar), ci = wasm_v128_load(c + i);
+    v128_t e = exp_nonpositive(wasm_f32x4_neg(wasm_f32x4_abs(xi))), log1p_e = log1p_unit(e);
+    v128_t r = wasm_f32x4_div(one, wasm_f32x4_add(one, e)), er = wasm_f32x4_mul(e, r);
+    v128_t negative = wasm_i32x4_shr(xi, 31); /* all ones where x's sign bit is set */
+    v128_t s = wasm_v128_bitselect(er, r, negative), s_bar = wasm_v128_bitselect(r, er, negative);
+    v128_t one_minus_z = wasm_f32x4_sub(one, zi), pwz = wasm_f32x4_mul(pwi, zi);
+    v128_t l = wasm_f32x4_add(wasm_f32x4_mul(one_minus_z, wasm_f32x4_add(wasm_f32x4_max(xi, zero), log1p_e)),
+                              wasm_f32x4_mul(pwz, wasm_f32x4_add(wasm_f32x4_max(wasm_f32x4_neg(xi), zero), log1p_e)));
+    v128_t cl = wasm_f32x4_mul(ci, l);
+    wasm_v128_store(grad + i, wasm_f32x4_mul(ci, wasm_f32x4_sub(wasm_f32x4_mul(one_minus_z, s), wasm_f32x4_mul(pwz, s_bar))));
+    if (values) wasm_v128_store(values + i, cl);
+    total_lo = wasm_f64x2_add(total_lo, wasm_f64x2_promote_low_f32x4(cl));
+    total_hi = wasm_f64x2_add(total_hi, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(cl, cl, 2, 3, 2, 3)));
+  }
+  v128_t t = wasm_f64x2_add(total_lo, total_hi);
+  return wasm_f64x2_extract_lane(t, 0) + wasm_f64x2_extract_lane(t, 1);
+}
