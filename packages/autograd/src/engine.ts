@@ -80,9 +80,7 @@ function sweep(root: Tensor, options: BackwardOptions, sink: (t: Tensor, g: Tens
         } catch {
           throw new ShapeError(`${node.op.name} (backward)`, `gradient for input ${k} cannot be summed to the input's shape`, [gk.shape, x.shape]);
         }
-        if (!shapesEqual(reduced.shape, x.shape)) {
-          throw new Error(`internal: ${node.op.name} gradient for input ${k} has shape ${fmtShape(reduced.shape)}, expected ${fmtShape(x.shape)}`);
-        }
+        if (!shapesEqual(reduced.shape, x.shape)) throw new Error(`internal: ${node.op.name} gradient for input ${k} has shape ${fmtShape(reduced.shape)}, expected ${fmtShape(x.shape)}`);
         const previous = grads.get(x);
         grads.set(x, previous ? add(previous, reduced) : reduced);
       });

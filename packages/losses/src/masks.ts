@@ -53,7 +53,12 @@ const asMaskTensor = (m: T.NDArray): Tensor => new Tensor(m.astype("float32"));
 
 /** 1 where target ≠ value (`-1` for missing labels; NaN works too). */
 export function maskFromSentinel(target: MaskInput, value: number): Tensor {
-  return asMaskTensor(notEqualTo(readArray("maskFromSentinel", "target", target, "float64"), value));
+  return notSentinel("maskFromSentinel", target, value);
+}
+
+/** 1 where the target is not `value`, with errors naming `op`. */
+function notSentinel(op: string, target: MaskInput, value: number): Tensor {
+  return asMaskTensor(notEqualTo(readArray(op, "target", target, "float64"), value));
 }
 
 /**
@@ -69,7 +74,7 @@ export function maskFromPadding(target: MaskInput, padValue = 0, axis?: number):
 
 /** 1 where the target is not NaN (labels left as NaN for "missing"). */
 export function maskFromNaN(target: MaskInput): Tensor {
-  return maskFromSentinel(target, NaN);
+  return notSentinel("maskFromNaN", target, NaN);
 }
 
 function combine(op: string, masks: readonly MaskInput[], f: (a: T.NDArray, b: T.NDArray) => T.NDArray): Tensor {

@@ -45,6 +45,7 @@ function readGroups(op: string, options: LossOptions, shape: T.Shape): { groupOf
     if (groupWeights !== undefined) throw new TypeError(`${op}: groupWeights needs groups (a group id per sample)`);
     return null;
   }
+  if (groupWeights !== undefined && (typeof groupWeights !== "object" || groupWeights === null)) throw new TypeError(`${op}: groupWeights must be an array or a record of weights by group id, got ${T.describeValue(groupWeights)}`);
   const g = readArray(op, "groups", groups, "float64");
   const n = shape[0];
   if (n === undefined || g.size !== n || (g.rank > 0 && g.shape[0] !== n)) {

@@ -13,7 +13,7 @@
  *
  * The normal variants are untruncated, as PyTorch's xavier_normal_ and kaiming_normal_.
  */
-import { type DType, NDArray, Random, type Shape, allocate, checkArg, sizeOf } from "@zerograd/tensor";
+import { type DType, NDArray, Random, type Shape, allocate, checkArg, fmtShape, sizeOf } from "@zerograd/tensor";
 
 /** What an initialiser may use besides the shape. */
 export interface InitContext {
@@ -78,11 +78,18 @@ export const initializers: Record<InitializerName, Initializer> = {
   kaimingNormal: heNormal,
 };
 
-/** An initialiser given by name or as a function. */
+/** The most elements one parameter may hold (2³¹ − 1, below every engine's typed-array limit). */
+const MAX_PARAMETER_ELEMENTS = 2 ** 31 - 1;
+
+/** An initialiser given by name or as a function; the one returned refuses shapes too large for one array. */
 export function resolveInitializer(op: string, init: InitializerName | Initializer): Initializer {
-  if (typeof init === "function") return init;
-  if (typeof init === "string" && Object.hasOwn(initializers, init)) return initializers[init];
-  throw new RangeError(`${op}: unknown initializer ${JSON.stringify(init)}; expected one of ${Object.keys(initializers).join(", ")} or a function`);
+  const initializer = typeof init === "function" ? init : typeof init === "string" && Object.hasOwn(initializers, init) ? initializers[init] : null;
+  if (!initializer) throw new RangeError(`${op}: unknown initializer ${JSON.stringify(init)}; expected one of ${Object.keys(initializers).join(", ")} or a function`);
+  // Layer sizes have no upper bound of their own: refuse a parameter no typed array can hold, naming the layer.
+  return (shape, context) => {
+    checkArg(sizeOf(shape) <= MAX_PARAMETER_ELEMENTS, op, `a parameter of shape ${fmtShape(shape)} has more elements than one array can hold (${MAX_PARAMETER_ELEMENTS})`);
+    return initializer(shape, context);
+  };
 }
 
 let defaultRandom = new Random(0);

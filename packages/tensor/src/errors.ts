@@ -1,8 +1,10 @@
+import { describeValue } from "./options.js";
 import type { Shape } from "./shape.js";
 
 /** Formats a shape the same way everywhere: `[2,3]`, and `[]` for a scalar. */
 export function fmtShape(shape: Shape): string {
-  return `[${shape.join(",")}]`;
+  // A bad shape may hold anything (objects without a prototype, symbols): describe what is not a number.
+  return `[${shape.map((d) => (typeof d === "number" ? String(d) : describeValue(d))).join(",")}]`;
 }
 
 /**
@@ -18,6 +20,14 @@ export class ShapeError extends Error {
   ) {
     super(shapes.length ? `${op}: ${rule}: ${shapes.map(fmtShape).join(" x ")}` : `${op}: ${rule}`);
   }
+}
+
+/** The kinds an argument may be asked to have, as the error names them; undefined is an empty options bag. */
+const KINDS = { "a number": (v: unknown) => typeof v === "number", "an array": Array.isArray, "an object": (v: unknown) => v === undefined || (typeof v === "object" && v !== null && !Array.isArray(v)) };
+
+/** Throws a TypeError naming the op unless `value` is of the kind asked (its range is checked after). */
+export function checkKind(op: string, name: string, value: unknown, kind: keyof typeof KINDS): void {
+  if (!KINDS[kind](value)) throw new TypeError(`${op}: ${name} must be ${kind}, got ${describeValue(value)}`);
 }
 
 /** Throws a RangeError naming the op when `ok` is false (bad argument values, not shapes). */

@@ -2,7 +2,7 @@
  * @zerograd/tensor — n-dimensional Float32Array arrays and their kernels. No gradients here:
  * the autograd package wraps these ops.
  */
-export { ShapeError, checkArg, fmtShape } from "./errors.js";
+export { ShapeError, checkArg, checkKind, fmtShape } from "./errors.js";
 export { type Shape, sizeOf, stridesOf, shapesEqual, normAxis, normAxes, broadcastShapes, broadcastAxes, checkShape } from "./shape.js";
 export { NDArray, type DType, type Storage, type NestedArray, allocate, dtypeOf, resultDType } from "./ndarray.js";
 export { Random } from "./random.js";

@@ -37,12 +37,8 @@ export class NDArray {
     this.strides = Object.freeze(strides ? [...strides] : stridesOf(shape));
     this.offset = offset;
     this.size = sizeOf(shape);
-    if (this.strides.length !== this.shape.length) {
-      throw new Error(`internal: NDArray strides [${this.strides.join(",")}] do not match shape ${fmtShape(shape)}`);
-    }
-    if (!strides && offset === 0 && data.length !== this.size) {
-      throw new ShapeError("NDArray", `data has ${data.length} elements but the shape needs ${this.size}`, [shape]);
-    }
+    if (this.strides.length !== this.shape.length) throw new Error(`internal: NDArray strides [${this.strides.join(",")}] do not match shape ${fmtShape(shape)}`);
+    if (!strides && offset === 0 && data.length !== this.size) throw new ShapeError("NDArray", `data has ${data.length} elements but the shape needs ${this.size}`, [shape]);
   }
 
   get dtype(): DType {

@@ -47,9 +47,7 @@ export function defineOptions<F extends Fields>(fields: F): OptionSchema<F> {
       if (options === undefined || options === null) options = {};
       if (typeof options !== "object" || Array.isArray(options)) throw new TypeError(`${op}: options must be an object, got ${describeValue(options)}`);
       const given = options as Record<string, unknown>;
-      for (const key of Object.keys(given)) {
-        if (!Object.hasOwn(fields, key) && given[key] !== undefined) throw new TypeError(unknownKeyMessage(op, key, fields));
-      }
+      for (const key of Object.keys(given)) if (!Object.hasOwn(fields, key) && given[key] !== undefined) throw new TypeError(unknownKeyMessage(op, key, fields));
       const out: Record<string, unknown> = Object.create(null);
       for (const key of keys) {
         const value = Object.hasOwn(given, key) ? given[key] : undefined;
@@ -163,9 +161,7 @@ function editDistance(a: string, b: string): number {
   let row = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const next = [i];
-    for (let j = 1; j <= b.length; j++) {
-      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
     row = next;
   }
   return row[b.length]!;

@@ -1,4 +1,5 @@
-import { ShapeError } from "./errors.js";
+import { ShapeError, checkKind } from "./errors.js";
+import { describeValue } from "./options.js";
 
 export type Shape = readonly number[];
 
@@ -21,28 +22,27 @@ export function stridesOf(shape: Shape): number[] {
 }
 
 export function shapesEqual(a: Shape, b: Shape): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
+  return Array.isArray(b) && a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 /** Checks that a shape is a list of non-negative integers. */
 export function checkShape(op: string, shape: Shape): void {
-  for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new ShapeError(op, `dimensions must be non-negative integers`, [shape]);
-  }
+  checkKind(op, "a shape", shape, "an array");
+  for (const d of shape) if (!Number.isInteger(d) || d < 0) throw new ShapeError(op, `dimensions must be non-negative integers`, [shape]);
 }
 
 /** Maps a possibly negative axis into [0, rank). */
 export function normAxis(op: string, axis: number, rank: number): number {
-  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
-    throw new ShapeError(op, `axis ${axis} out of range for rank ${rank}`);
-  }
+  checkKind(op, "an axis", axis, "a number");
+  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) throw new ShapeError(op, `axis ${axis} out of range for rank ${rank}`);
   return axis < 0 ? axis + rank : axis;
 }
 
 /** Normalises `axis` (a number, a list, or undefined = all axes) into sorted unique axes. */
 export function normAxes(op: string, axis: number | readonly number[] | undefined, rank: number): number[] {
   if (axis === undefined) return Array.from({ length: rank }, (_, i) => i);
-  const list = typeof axis === "number" ? [axis] : axis;
+  if (typeof axis !== "number" && !Array.isArray(axis)) throw new TypeError(`${op}: axis must be an integer or an array of integers, got ${describeValue(axis)}`);
+  const list: readonly number[] = typeof axis === "number" ? [axis] : axis;
   const axes = list.map((a) => normAxis(op, a, rank));
   if (new Set(axes).size !== axes.length) throw new ShapeError(op, `repeated axis in [${list.join(",")}]`);
   return axes.sort((a, b) => a - b);
@@ -71,8 +71,6 @@ export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
 export function broadcastAxes(from: Shape, to: Shape): number[] {
   const lead = to.length - from.length;
   const axes: number[] = [];
-  for (let i = 0; i < to.length; i++) {
-    if (i < lead || (from[i - lead] === 1 && to[i] !== 1)) axes.push(i);
-  }
+  for (let i = 0; i < to.length; i++) if (i < lead || (from[i - lead] === 1 && to[i] !== 1)) axes.push(i);
   return axes;
 }

@@ -50,6 +50,7 @@ export function reshape(x: Tensor, shape: T.Shape): Tensor {
 
 /** Reorders axes (default: reversed). */
 export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
+  if (perm !== undefined) T.checkKind("transpose", "perm", perm, "an array");
   const order = perm ? perm.map((a) => T.normAxis("transpose", a, x.rank)) : x.shape.map((_, i) => x.rank - 1 - i);
   return apply(movementOps.transpose, [x], order);
 }
@@ -88,6 +89,7 @@ export function sumToShape(x: Tensor, shape: T.Shape): Tensor {
 
 /** Python-style slicing per axis ({start, stop, step}; missing entries keep the axis). */
 export function slice(x: Tensor, ranges: readonly (T.SliceRange | undefined)[]): Tensor {
+  T.checkKind("slice", "ranges", ranges, "an array");
   return apply(movementOps.slice, [x], [...ranges]);
 }
 
@@ -97,8 +99,9 @@ function sliceAdjoint(g: Tensor, shape: T.Shape, ranges: (T.SliceRange | undefin
 
 /** Pads each axis with `value` ([before, after] per axis); composed from concatenations. */
 export function pad(x: Tensor, pads: readonly (readonly [number, number])[], value = 0): Tensor {
+  T.checkKind("pad", "pads", pads, "an array");
   if (pads.length !== x.rank) throw new T.ShapeError("pad", `expected ${x.rank} [before, after] pairs, got ${pads.length}`, [x.shape]);
-  for (const [b, a] of pads) T.checkArg(Number.isInteger(b) && Number.isInteger(a) && b >= 0 && a >= 0, "pad", `pad widths must be non-negative integers, got [${b},${a}]`);
+  for (const p of pads) T.checkArg(Array.isArray(p) && p.length === 2 && p.every((w) => Number.isInteger(w) && w >= 0), "pad", `pad widths must be non-negative integers, got ${Array.isArray(p) ? `[${p.join(",")}]` : T.describeValue(p)}`);
   // The vjp of padding is slicing the interior back out: sliceAdjoint's forward is exactly padding with 0.
   const padded = sliceAdjoint(x, x.shape.map((d, i) => d + pads[i]![0] + pads[i]![1]), pads.map(([b], i) => ({ start: b, stop: b + x.shape[i]! })));
   if (value === 0) return padded;
@@ -144,19 +147,21 @@ export function split(x: Tensor, sections: number | readonly number[], axis = 0)
   });
 }
 
-function toIndices(indices: Tensor | T.NDArray | readonly number[] | Int32Array): T.NDArray {
+function toIndices(op: string, indices: Tensor | T.NDArray | readonly number[] | Int32Array): T.NDArray {
   if (indices instanceof Tensor) return indices.value;
   if (indices instanceof T.NDArray) return indices;
+  if (!(indices instanceof Int32Array)) T.checkKind(op, "indices", indices, "an array");
+  for (const i of indices) T.checkKind(op, "an index", i, "a number");
   return T.array(Array.from(indices));
 }
 
 /** NumPy's take along an axis by integer indices; gradients scatter-add back. */
 export function take(x: Tensor, indices: Tensor | T.NDArray | readonly number[] | Int32Array, axis = 0): Tensor {
-  return apply(movementOps.take, [x], { indices: toIndices(indices), axis: T.normAxis("take", axis, x.rank) });
+  return apply(movementOps.take, [x], { indices: toIndices("take", indices), axis: T.normAxis("take", axis, x.rank) });
 }
 
 export function scatterAdd(values: Tensor, indices: Tensor | T.NDArray | readonly number[] | Int32Array, shape: T.Shape, axis = 0): Tensor {
-  return apply(movementOps.scatterAdd, [values], { indices: toIndices(indices), axis: T.normAxis("scatterAdd", axis, shape.length), shape });
+  return apply(movementOps.scatterAdd, [values], { indices: toIndices("scatterAdd", indices), axis: T.normAxis("scatterAdd", axis, shape.length), shape });
 }
 
 /** One-hot encoding (no gradient); indices outside [0, depth), such as −1, give all-zero rows. */

@@ -80,9 +80,14 @@ function shareAmongExtremes(g: Tensor, c: { inputs: readonly Tensor[]; out: Tens
   return mul(div(keptShape(g, c), count), isExtreme);
 }
 
+/** The sorted axes an options bag asks `op` to reduce (the bag checked to be an object first). */
+function axesOf(op: string, x: Tensor, options: ReduceOptions): number[] {
+  T.checkKind(op, "options", options, "an object");
+  return T.normAxes(op, options.axis, x.rank);
+}
+
 function reduce(name: keyof typeof reduceOps, x: Tensor, options: ReduceOptions): Tensor {
-  const axes = T.normAxes(name, options.axis, x.rank);
-  return apply(reduceOps[name], [x], { axes, keepDims: options.keepDims ?? false });
+  return apply(reduceOps[name], [x], { axes: axesOf(name, x, options), keepDims: options.keepDims ?? false });
 }
 
 export const sum = (x: Tensor, options: ReduceOptions = {}): Tensor => reduce("sum", x, options);
@@ -92,14 +97,14 @@ export const prod = (x: Tensor, options: ReduceOptions = {}): Tensor => reduce("
 
 /** Σx / n over the reduced axes. */
 export function mean(x: Tensor, options: ReduceOptions = {}): Tensor {
-  const count = T.reductionCount(x.shape, options.axis);
+  const count = T.reductionCount(x.shape, axesOf("mean", x, options));
   if (count === 0) throw new T.ShapeError("mean", "cannot average over an empty axis", [x.shape]);
   return div(sum(x, options), count);
 }
 
 /** Population variance mean((x − mean x)²), composed from differentiable ops. */
 export function variance(x: Tensor, options: ReduceOptions = {}): Tensor {
-  const axes = T.normAxes("variance", options.axis, x.rank);
+  const axes = axesOf("variance", x, options);
   return mean(square(sub(x, mean(x, { axis: axes, keepDims: true }))), { axis: axes, keepDims: options.keepDims });
 }
 
@@ -108,7 +113,7 @@ export function variance(x: Tensor, options: ReduceOptions = {}): Tensor {
  * depend on m, so neither does the gradient (softmax(x)), and exp never overflows.
  */
 export function logSumExp(x: Tensor, options: ReduceOptions = {}): Tensor {
-  const axes = T.normAxes("logSumExp", options.axis, x.rank);
+  const axes = axesOf("logSumExp", x, options);
   const m = T.max(x.value, { axis: axes, keepDims: true });
   const shift = new Tensor(T.where(T.isFinite(m), m, 0));
   const lse = add(log(sum(exp(sub(x, shift)), { axis: axes, keepDims: true })), shift);

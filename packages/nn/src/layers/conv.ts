@@ -1,6 +1,6 @@
 /** Convolution and pooling over NHWC images: Conv2D, MaxPool2D, AvgPool2D, GlobalAveragePooling. */
 import { Tensor, add, avgPool2d, conv2d, div, maximum, maxPool2d, mean, ne, reshape, sum, where } from "@zerograd/autograd";
-import { NDArray, type OptionsOf, type Padding, ShapeError, boolean, checkArg, custom, defineOptions } from "@zerograd/tensor";
+import { NDArray, type OptionsOf, type Padding, ShapeError, boolean, checkArg, custom, defineOptions, describeValue } from "@zerograd/tensor";
 import { generatorFrom, resolveInitializer } from "../init.js";
 import { Module, Parameter } from "../module.js";
 import { type Activation, resolveActivation } from "./activations.js";
@@ -12,7 +12,7 @@ type Pair = number | readonly [number, number];
 /** A window size, stride or dilation: one positive integer for both axes, or [height, width]. */
 const pair = custom<[number, number]>((v, op, name) => {
   const p = typeof v === "number" ? [v, v] : Array.isArray(v) && v.length === 2 ? [v[0], v[1]] : null;
-  if (!p) throw new TypeError(`${op}: ${name} must be a positive integer or [height, width], got ${JSON.stringify(v)}`);
+  if (!p) throw new TypeError(`${op}: ${name} must be a positive integer or [height, width], got ${describeValue(v)}`);
   checkArg(p.every((d) => Number.isInteger(d) && d > 0), op, `${name} must be positive integers, got [${p.join(",")}]`);
   return p as [number, number];
 });
@@ -28,7 +28,7 @@ function checkPadding(op: string, padding: unknown, window?: [number, number]): 
   if (padding === "valid" || padding === "same") return padding;
   const isPair = (p: unknown) => Array.isArray(p) && p.length === 2;
   const sides = typeof padding === "number" ? [padding, padding, padding, padding] : isPair(padding) && (padding as unknown[]).every(isPair) ? (padding as number[][]).flat() : null;
-  if (!sides) throw new RangeError(`${op}: padding must be 'same', 'valid', a number or [[top,bottom],[left,right]], got ${JSON.stringify(padding)}`);
+  if (!sides) throw new RangeError(`${op}: padding must be 'same', 'valid', a number or [[top,bottom],[left,right]], got ${describeValue(padding)}`);
   checkArg(sides.every((p) => Number.isInteger(p) && p >= 0), op, `padding must be non-negative integers, got [${sides.join(",")}]`);
   if (window) {
     const [halfH, halfW] = window.map((k) => Math.floor(k / 2)) as [number, number];

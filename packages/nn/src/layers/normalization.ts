@@ -1,7 +1,7 @@
 /** BatchNormalization and LayerNormalization. */
 import { Tensor, add, mean, mul, noGrad, rsqrt, square, sub } from "@zerograd/autograd";
 import * as T from "@zerograd/tensor";
-import { NDArray, type OptionsOf, ShapeError, boolean, checkArg, defineOptions, fmtShape, number } from "@zerograd/tensor";
+import { NDArray, type OptionsOf, ShapeError, boolean, checkArg, defineOptions, describeValue, fmtShape, number } from "@zerograd/tensor";
 import { Module, Parameter, StateBuffer } from "../module.js";
 import { dtype, size } from "./core.js";
 
@@ -49,6 +49,7 @@ export class BatchNormalization extends Module {
   ) {
     super();
     size.read("BatchNormalization", "numFeatures", numFeatures);
+    checkArg(numFeatures < 2 ** 31, "BatchNormalization", `numFeatures must be < 2³¹ (one array per statistic), got ${numFeatures}`);
     const o = BATCH_NORMALIZATION_OPTIONS.parse("BatchNormalization", options);
     this.momentum = o.momentum;
     this.eps = o.eps;
@@ -113,6 +114,7 @@ export class LayerNormalization extends Module {
 
   constructor(normalizedShape: number | readonly number[], options: LayerNormalizationOptions = {}) {
     super();
+    if (typeof normalizedShape !== "number" && !Array.isArray(normalizedShape)) throw new TypeError(`LayerNormalization: normalizedShape must be a number or an array, got ${describeValue(normalizedShape)}`);
     this.normalizedShape = typeof normalizedShape === "number" ? [normalizedShape] : [...normalizedShape];
     checkArg(this.normalizedShape.length > 0 && this.normalizedShape.every((d) => Number.isInteger(d) && d > 0), "LayerNormalization", `normalizedShape must be positive integers, got ${fmtShape(this.normalizedShape)}`);
     const o = LAYER_NORMALIZATION_OPTIONS.parse("LayerNormalization", options);

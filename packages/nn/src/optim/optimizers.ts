@@ -228,7 +228,8 @@ export class RMSprop extends Optimizer {
       let s = v[i]!;
       if (gAvg) {
         gAvg[i] = alpha * gAvg[i]! + (1 - alpha) * g;
-        s -= gAvg[i]! * gAvg[i]!;
+        // v − ḡ² ≥ 0 in exact arithmetic; rounded into float32 slots it can fall just below 0 (and √ to NaN).
+        s = Math.max(s - gAvg[i]! * gAvg[i]!, 0);
       }
       const step = g / (Math.sqrt(s) + eps);
       if (b) {

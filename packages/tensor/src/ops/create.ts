@@ -1,5 +1,6 @@
 import { ShapeError, checkArg } from "../errors.js";
 import { type DType, NDArray, type NestedArray, type Storage, allocate } from "../ndarray.js";
+import { describeValue } from "../options.js";
 import { Random } from "../random.js";
 import { type Shape, checkShape, sizeOf } from "../shape.js";
 
@@ -36,12 +37,10 @@ export function array(values: ArrayInput | unknown, options: CreateOptions & { s
     if (axis === shape.length) {
       if (typeof v === "number") data[at++] = v;
       else if (typeof v === "boolean") data[at++] = v ? 1 : 0;
-      else throw new TypeError(`array: expected numbers or booleans, found ${typeof v} (${String(v)})`);
+      else throw new TypeError(`array: expected numbers or booleans, found ${typeof v} (${typeof v === "string" ? v : describeValue(v)})`);
       return;
     }
-    if (!Array.isArray(v) || v.length !== shape[axis]) {
-      throw new ShapeError("array", `ragged nested array: axis ${axis} should have length ${shape[axis]}, found ${Array.isArray(v) ? v.length : typeof v}`);
-    }
+    if (!Array.isArray(v) || v.length !== shape[axis]) throw new ShapeError("array", `ragged nested array: axis ${axis} should have length ${shape[axis]}, found ${Array.isArray(v) ? v.length : typeof v}`);
     for (const item of v) fill(item, axis + 1);
   };
   fill(values, 0);
@@ -67,13 +66,8 @@ export function full(shape: Shape, value: number, options: CreateOptions = {}): 
   return new NDArray(data, shape);
 }
 
-export function zeros(shape: Shape, options: CreateOptions = {}): NDArray {
-  return full(shape, 0, options);
-}
-
-export function ones(shape: Shape, options: CreateOptions = {}): NDArray {
-  return full(shape, 1, options);
-}
+export const zeros = (shape: Shape, options: CreateOptions = {}): NDArray => full(shape, 0, options);
+export const ones = (shape: Shape, options: CreateOptions = {}): NDArray => full(shape, 1, options);
 
 export function zerosLike(x: NDArray): NDArray {
   return zeros(x.shape, { dtype: x.dtype });

@@ -1,4 +1,4 @@
-import { checkArg } from "../errors.js";
+import { checkArg, checkKind } from "../errors.js";
 import { kernels } from "../kernels/index.js";
 import type { BinaryOp, UnaryOp } from "../kernels/elementwise.js";
 import { NDArray, type Storage, allocate, resultDType } from "../ndarray.js";
@@ -8,16 +8,18 @@ import { scalar } from "./create.js";
 // ---------------------------------------------------------------------------------------------
 // Unary ops: make the input contiguous, then one flat kernel loop.
 
-/** Parameter rules of the unary kernels that take parameters (p, q). */
-const paramChecks: Partial<Record<UnaryOp, (p: number, q: number) => void>> = {
-  leakyRelu: (slope) => checkArg(Number.isFinite(slope), "leakyRelu", `slope must be finite, got ${slope}`),
-  elu: (alpha) => checkArg(Number.isFinite(alpha), "elu", `alpha must be finite, got ${alpha}`),
-  clip: (min, max) => checkArg(!(min > max) && !Number.isNaN(min) && !Number.isNaN(max), "clip", `min must be ≤ max, got min=${min}, max=${max}`),
+/** Parameter names (each must be a number) and rules of the unary kernels that take parameters (p, q). */
+const paramChecks: Partial<Record<UnaryOp, [names: string[], rule: (p: number, q: number) => void]>> = {
+  leakyRelu: [["slope"], (slope) => checkArg(Number.isFinite(slope), "leakyRelu", `slope must be finite, got ${slope}`)],
+  elu: [["alpha"], (alpha) => checkArg(Number.isFinite(alpha), "elu", `alpha must be finite, got ${alpha}`)],
+  clip: [["min", "max"], (min, max) => checkArg(!(min > max) && !Number.isNaN(min) && !Number.isNaN(max), "clip", `min must be ≤ max, got min=${min}, max=${max}`)],
 };
 
 /** Applies the unary kernel `op` (with its parameters p, q) to every element. */
 export function unary(op: UnaryOp, x: NDArray, p = 0, q = 0): NDArray {
-  paramChecks[op]?.(p, q);
+  const [names = [], rule] = paramChecks[op] ?? [];
+  names.forEach((name, i) => checkKind(op, name, i === 0 ? p : q, "a number"));
+  rule?.(p, q);
   const out = allocate(x.dtype, x.size);
   kernels().unary[op](out, x.flat(), p, q);
   return new NDArray(out, x.shape);

@@ -42,6 +42,4 @@ export function matmul(a: NDArray, b: NDArray): NDArray {
 }
 
 /** Inner product of two vectors, or matmul for higher ranks. */
-export function dot(a: NDArray, b: NDArray): NDArray {
-  return matmul(a, b);
-}
+export const dot = (a: NDArray, b: NDArray): NDArray => matmul(a, b);

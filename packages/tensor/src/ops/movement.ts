@@ -1,10 +1,12 @@
-import { ShapeError, checkArg, fmtShape } from "../errors.js";
+import { ShapeError, checkArg, checkKind, fmtShape } from "../errors.js";
 import { NDArray, allocate } from "../ndarray.js";
-import { type Shape, normAxis, shapesEqual, sizeOf, stridesOf } from "../shape.js";
+import { describeValue } from "../options.js";
+import { type Shape, checkShape, normAxis, shapesEqual, sizeOf, stridesOf } from "../shape.js";
 import { broadcastStrides } from "./elementwise.js";
 
 /** A new shape for the same elements; one dimension may be −1 (inferred). A view when contiguous. */
 export function reshape(x: NDArray, shape: Shape): NDArray {
+  checkKind("reshape", "shape", shape, "an array");
   const inferred = shape.filter((d) => d === -1).length;
   if (inferred > 1) throw new ShapeError("reshape", "only one dimension can be -1", [x.shape, shape]);
   if (shape.some((d) => !Number.isInteger(d) || d < -1)) throw new ShapeError("reshape", "dimensions must be integers ≥ -1", [shape]);
@@ -22,9 +24,7 @@ export function reshape(x: NDArray, shape: Shape): NDArray {
 /** Reorders the axes (default: reversed). Always a view. */
 export function transpose(x: NDArray, perm?: readonly number[]): NDArray {
   const order = perm ? perm.map((a) => normAxis("transpose", a, x.rank)) : x.shape.map((_, i) => x.rank - 1 - i);
-  if (order.length !== x.rank || new Set(order).size !== x.rank) {
-    throw new ShapeError("transpose", `permutation [${perm?.join(",")}] is not a permutation of ${x.rank} axes`, [x.shape]);
-  }
+  if (order.length !== x.rank || new Set(order).size !== x.rank) throw new ShapeError("transpose", `permutation [${perm?.join(",")}] is not a permutation of ${x.rank} axes`, [x.shape]);
   return new NDArray(x.data, order.map((a) => x.shape[a]!), order.map((a) => x.strides[a]!), x.offset);
 }
 
@@ -41,6 +41,7 @@ export function expandDims(x: NDArray, axis: number): NDArray {
 
 /** Removes size-1 axes (the given ones, or all). A view. */
 export function squeeze(x: NDArray, axis?: number | readonly number[]): NDArray {
+  if (axis !== undefined && typeof axis !== "number") checkKind("squeeze", "axis", axis, "an array");
   const axes = axis === undefined ? x.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : (typeof axis === "number" ? [axis] : axis).map((a) => normAxis("squeeze", a, x.rank));
   for (const a of axes) if (x.shape[a] !== 1) throw new ShapeError("squeeze", `axis ${a} has size ${x.shape[a]}, not 1`, [x.shape]);
   const keep = (_: number, i: number) => !axes.includes(i);
@@ -49,6 +50,7 @@ export function squeeze(x: NDArray, axis?: number | readonly number[]): NDArray 
 
 /** Repeats size-1 axes (and adds leading ones) to reach `shape`, without copying (stride 0). */
 export function broadcastTo(x: NDArray, shape: Shape): NDArray {
+  checkShape("broadcastTo", shape);
   if (shapesEqual(x.shape, shape)) return x;
   const lead = shape.length - x.rank;
   if (lead < 0 || x.shape.some((d, i) => d !== 1 && d !== shape[i + lead])) throw new ShapeError("broadcastTo", "cannot broadcast", [x.shape, shape]);
@@ -127,9 +129,7 @@ export function concat(xs: readonly NDArray[], axis = 0): NDArray {
   const first = xs[0]!;
   const a = normAxis("concat", axis, first.rank);
   for (const x of xs) {
-    if (x.rank !== first.rank || x.shape.some((d, i) => i !== a && d !== first.shape[i])) {
-      throw new ShapeError("concat", `shapes must match except on axis ${a}`, xs.map((t) => t.shape));
-    }
+    if (x.rank !== first.rank || x.shape.some((d, i) => i !== a && d !== first.shape[i])) throw new ShapeError("concat", `shapes must match except on axis ${a}`, xs.map((t) => t.shape));
   }
   const shape = [...first.shape];
   shape[a] = xs.reduce((n, x) => n + x.shape[a]!, 0);
@@ -149,14 +149,13 @@ export function split(x: NDArray, sections: number | readonly number[], axis = 0
   const a = normAxis("split", axis, x.rank);
   const d = x.shape[a]!;
   let sizes: number[];
+  if (typeof sections !== "number") checkKind("split", "sections", sections, "an array");
   if (typeof sections === "number") {
     if (!Number.isInteger(sections) || sections <= 0 || d % sections !== 0) throw new ShapeError("split", `axis ${a} of size ${d} does not divide into ${sections} equal parts`, [x.shape]);
     sizes = new Array<number>(sections).fill(d / sections);
   } else {
     sizes = [...sections];
-    if (sizes.some((s) => !Number.isInteger(s) || s < 0) || sizes.reduce((p, s) => p + s, 0) !== d) {
-      throw new ShapeError("split", `sizes [${sizes.join(",")}] do not add up to ${d} on axis ${a}`, [x.shape]);
-    }
+    if (sizes.some((s) => !Number.isInteger(s) || s < 0) || sizes.reduce((p, s) => p + s, 0) !== d) throw new ShapeError("split", `sizes [${sizes.map(describeValue).join(",")}] do not add up to ${d} on axis ${a}`, [x.shape]);
   }
   let at = 0;
   return sizes.map((s) => {
@@ -171,9 +170,7 @@ function checkIndices(op: string, indices: NDArray, size: number, axis: number, 
   const out = new Int32Array(flat.length);
   for (let i = 0; i < flat.length; i++) {
     const v = flat[i]!;
-    if (!Number.isInteger(v) || v < -size || v >= size) {
-      throw new RangeError(`${op}: index ${v} is out of range for axis ${axis} of size ${size} in ${fmtShape(shape)}`);
-    }
+    if (!Number.isInteger(v) || v < -size || v >= size) throw new RangeError(`${op}: index ${v} is out of range for axis ${axis} of size ${size} in ${fmtShape(shape)}`);
     out[i] = v < 0 ? v + size : v;
   }
   return out;

@@ -1,7 +1,8 @@
-import { ShapeError, checkArg } from "../errors.js";
+import { ShapeError, checkArg, checkKind } from "../errors.js";
 import { kernels } from "../kernels/index.js";
 import type { Window2D } from "../kernels/conv.js";
 import { NDArray, allocate } from "../ndarray.js";
+import { describeValue } from "../options.js";
 import { type Shape, normAxis, sizeOf } from "../shape.js";
 
 function softmaxAlong(op: string, x: NDArray, axis: number, log: boolean): NDArray {
@@ -29,7 +30,11 @@ export interface WindowOptions {
   dilations?: number | readonly [number, number];
 }
 
+/** The most elements one array may hold here (2³¹ − 1, below every engine's typed-array limit). */
+const MAX_ELEMENTS = 2 ** 31 - 1;
+
 function pair(op: string, name: string, v: number | readonly [number, number]): [number, number] {
+  if (typeof v !== "number" && !Array.isArray(v)) throw new TypeError(`${op}: ${name} must be a number or [rows, cols], got ${describeValue(v)}`);
   const p: [number, number] = typeof v === "number" ? [v, v] : [v[0], v[1]];
   checkArg(p.every((x) => Number.isInteger(x) && x >= 1), op, `${name} must be positive integers, got [${p.join(",")}]`);
   return p;
@@ -41,6 +46,7 @@ function pair(op: string, name: string, v: number | readonly [number, number]): 
  * row/column at the bottom/right).
  */
 export function window2d(op: string, inputShape: Shape, kh: number, kw: number, options: WindowOptions, defaultStride: [number, number] = [1, 1]): Window2D {
+  checkKind(op, "options", options, "an object");
   if (inputShape.length !== 4) throw new ShapeError(op, "input must be NHWC (rank 4)", [inputShape]);
   const [n, h, w, c] = inputShape as [number, number, number, number];
   const [sh, sw] = options.strides === undefined ? defaultStride : pair(op, "strides", options.strides);
@@ -54,11 +60,13 @@ export function window2d(op: string, inputShape: Shape, kh: number, kw: number, 
     const th = Math.max((oh - 1) * sh + ekh - h, 0), tw = Math.max((ow - 1) * sw + ekw - w, 0);
     [pt, pb, pl, pr] = [Math.floor(th / 2), th - Math.floor(th / 2), Math.floor(tw / 2), tw - Math.floor(tw / 2)];
   } else if (typeof padding === "number") [pt, pb, pl, pr] = [padding, padding, padding, padding];
-  else if (Array.isArray(padding)) [[pt, pb], [pl, pr]] = padding as [[number, number], [number, number]];
-  else throw new RangeError(`${op}: padding must be 'same', 'valid', a number or [[top,bottom],[left,right]], got ${JSON.stringify(padding)}`);
+  else if (Array.isArray(padding) && padding.length === 2 && padding.every((p) => Array.isArray(p) && p.length === 2)) [[pt, pb], [pl, pr]] = padding as [[number, number], [number, number]];
+  else throw new RangeError(`${op}: padding must be 'same', 'valid', a number or [[top,bottom],[left,right]], got ${describeValue(padding)}`);
   checkArg([pt, pb, pl, pr].every((p) => Number.isInteger(p) && p >= 0), op, `padding must be non-negative integers, got [${[pt, pb, pl, pr].join(",")}]`);
   const oh = Math.floor((h + pt + pb - ekh) / sh) + 1, ow = Math.floor((w + pl + pr - ekw) / sw) + 1;
   if (oh <= 0 || ow <= 0) throw new ShapeError(op, `window ${kh}x${kw} (dilated ${ekh}x${ekw}) does not fit the padded input`, [inputShape]);
+  // The patches (im2col) are the largest array the op allocates: refuse sizes no typed array can hold.
+  checkArg(n * oh * ow * kh * kw * c <= MAX_ELEMENTS, op, `padding [${[pt, pb, pl, pr].join(",")}] and strides [${sh},${sw}] give ${n}x${oh}x${ow} windows, too many elements for one array`);
   return { n, h, w, c, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow };
 }
 
@@ -88,6 +96,8 @@ export interface PoolOptions extends WindowOptions {
  * PyTorch: a window lying wholly in the padding would have nothing to pool.
  */
 function poolWindow(op: string, x: NDArray, options: PoolOptions): Window2D {
+  if (options === undefined) throw new TypeError(`${op}: options with a poolSize are required`);
+  checkKind(op, "options", options, "an object");
   const [kh, kw] = pair(op, "poolSize", options.poolSize);
   const g = window2d(op, x.shape, kh, kw, options, [kh, kw]);
   const p = options.padding;

@@ -1,8 +1,8 @@
-import { ShapeError } from "../errors.js";
+import { ShapeError, checkKind } from "../errors.js";
 import { kernels } from "../kernels/index.js";
 import type { ReduceOp } from "../kernels/reduce.js";
 import { NDArray, allocate } from "../ndarray.js";
-import { type Shape, broadcastAxes, normAxes, normAxis, shapesEqual, sizeOf } from "../shape.js";
+import { type Shape, broadcastAxes, checkShape, normAxes, normAxis, shapesEqual, sizeOf } from "../shape.js";
 
 export interface ReduceOptions {
   /** One axis, several, or (default) all of them. */
@@ -56,6 +56,7 @@ export function argmin(x: NDArray, options: { axis?: number; keepDims?: boolean 
 }
 
 function argReduce(op: "argmax" | "argmin", x: NDArray, options: { axis?: number; keepDims?: boolean }): NDArray {
+  checkKind(op, "options", options, "an object");
   if (options.axis === undefined) {
     if (x.size === 0) throw new ShapeError(op, "cannot reduce an empty array", [x.shape]);
     const flatX = new NDArray(x.flat(), [x.size]);
@@ -74,6 +75,7 @@ function argReduce(op: "argmax" | "argmin", x: NDArray, options: { axis?: number
  */
 export function sumToShape(x: NDArray, shape: Shape): NDArray {
   if (shapesEqual(x.shape, shape)) return x;
+  checkShape("sumToShape", shape);
   if (shape.length > x.rank) throw new ShapeError("sumToShape", "target has more axes than the array", [x.shape, shape]);
   const lead = x.rank - shape.length;
   for (let i = 0; i < shape.length; i++) {
