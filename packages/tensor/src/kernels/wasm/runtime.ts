@@ -1,4 +1,4 @@
-import { KERNELS_SHARED_WASM_BASE64, KERNELS_WASM_BASE64 } from "./module.generated.js";
+import { KERNELS_WASM_BASE64 } from "./module.generated.js";
 
 /**
  * The WebAssembly side of the kernels: feature detection, the module (compiled synchronously on
@@ -72,19 +72,21 @@ let runtime: WasmRuntime | undefined;
 
 /** The runtime, created on first use: `new WebAssembly.Module` is synchronous (the module is a few KB). */
 export function wasmRuntime(): WasmRuntime {
-  runtime ??= createRuntime(false, 0);
+  runtime ??= createRuntime(null, 0);
   return runtime;
 }
 
 /**
- * Compiles and instantiates the kernels over a fresh memory: ordinary, or shared (for threads, with
- * `stackBytes` reserved after the heap base for the other threads' stacks).
+ * Compiles and instantiates the kernels over a fresh memory: ordinary, or shared when given the
+ * shared-memory variant's bytes (threads.ts, the Node entry, holds them; `stackBytes` are reserved
+ * after the heap base for the other threads' stacks).
  */
-export function createRuntime(shared: boolean, stackBytes: number): WasmRuntime {
+export function createRuntime(sharedBase64: string | null, stackBytes: number): WasmRuntime {
+  const shared = sharedBase64 !== null;
   if (!wasmSimdSupported()) throw new Error("WebAssembly kernels: this runtime has no WebAssembly SIMD128");
   const api = wasmApi!;
   const t0 = now();
-  const module = new api.Module(decodeBase64(shared ? KERNELS_SHARED_WASM_BASE64 : KERNELS_WASM_BASE64));
+  const module = new api.Module(decodeBase64(sharedBase64 ?? KERNELS_WASM_BASE64));
   const memory = new api.Memory(shared ? { initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true } : { initial: INITIAL_PAGES });
   const instance = new api.Instance(module, { env: { memory } });
   const exports = instance.exports as unknown as KernelExports;
