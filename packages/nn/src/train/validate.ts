@@ -10,7 +10,7 @@
  * failing row is found by bisection over prefixes of the rows.
  */
 import { Tensor, noGrad } from "@zerograd/autograd";
-import { NDArray, ShapeError, allocate } from "@zerograd/tensor";
+import { NDArray, ShapeError, allocate, fmtShape } from "@zerograd/tensor";
 import type { AnyModule } from "../module.js";
 import type { Optimizer } from "../optim/optimizer.js";
 import { type Table, range, subset } from "./data.js";
@@ -23,7 +23,7 @@ export function checkOptimizer(op: string, model: AnyModule, optimizer: Optimize
   const i = optimizer.params.findIndex((p) => !own.has(p));
   if (i < 0) return;
   const p = optimizer.params[i]!;
-  throw new RangeError(`${op}: the optimizer's parameter ${i} [${p.shape.join(",")}] is not a parameter of the model: build the optimizer on model.parameters()`);
+  throw new RangeError(`${op}: the optimizer's parameter ${i} ${fmtShape(p.shape)} is not a parameter of the model: build the optimizer on model.parameters()`);
 }
 
 /**

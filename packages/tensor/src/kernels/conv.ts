@@ -57,9 +57,9 @@ export function col2imInto(image: Storage, cols: Storage, g: Window2D): void {
   image.fill(0);
   for (let b = 0; b < n; b++) {
     for (let y = 0; y < oh; y++) {
-      const [i0, i1] = inside(y, sh, pt, dh, kh, h);
+      const i0 = firstInside(y, sh, pt, dh), i1 = endInside(y, sh, pt, dh, kh, h);
       for (let x = 0; x < ow; x++) {
-        const [j0, j1] = inside(x, sw, pl, dw, kw, w);
+        const j0 = firstInside(x, sw, pl, dw), j1 = endInside(x, sw, pl, dw, kw, w);
         const row = ((b * oh + y) * ow + x) * rowLen;
         for (let i = i0; i < i1; i++) {
           for (let j = j0; j < j1; j++) {
@@ -75,11 +75,14 @@ export function col2imInto(image: Storage, cols: Storage, g: Window2D): void {
 
 /**
  * The taps of a window that fall inside the image, along one axis: output position y reads
- * input rows y·stride − padding + i·dilation, which lie in [0, size) exactly for i in [i0, i1).
+ * input rows y·stride − padding + i·dilation, which lie in [0, size) exactly for i in
+ * [firstInside, endInside). Two numbers, not a pair, so the hot loops allocate nothing.
  */
-function inside(y: number, stride: number, pad: number, dilation: number, taps: number, size: number): [number, number] {
-  const i0 = Math.max(0, Math.ceil((pad - y * stride) / dilation));
-  return [i0, Math.max(i0, Math.min(taps, Math.ceil((size + pad - y * stride) / dilation)))];
+function firstInside(y: number, stride: number, pad: number, dilation: number): number {
+  return Math.max(0, Math.ceil((pad - y * stride) / dilation));
+}
+function endInside(y: number, stride: number, pad: number, dilation: number, taps: number, size: number): number {
+  return Math.max(firstInside(y, stride, pad, dilation), Math.min(taps, Math.ceil((size + pad - y * stride) / dilation)));
 }
 
 /**
@@ -90,10 +93,10 @@ export function maxPoolInto(out: Storage, argmax: Int32Array, image: Storage, g:
   const { n, h, w, c, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow } = g;
   for (let b = 0; b < n; b++) {
     for (let y = 0; y < oh; y++) {
-      const [i0, i1] = inside(y, sh, pt, dh, kh, h); // padding never wins: only taps inside the image
+      const i0 = firstInside(y, sh, pt, dh), i1 = endInside(y, sh, pt, dh, kh, h); // padding never wins: only taps inside the image
       for (let x = 0; x < ow; x++) {
         const o = ((b * oh + y) * ow + x) * c;
-        const [j0, j1] = inside(x, sw, pl, dw, kw, w);
+        const j0 = firstInside(x, sw, pl, dw), j1 = endInside(x, sw, pl, dw, kw, w);
         for (let ch = 0; ch < c; ch++) {
           let best = -Infinity, at = -1; // the first maximum wins; a NaN wins over any number
           for (let i = i0; i < i1; i++) {
@@ -131,9 +134,9 @@ function windowSum(outOrImage: Storage, imageOrOut: Storage, g: Window2D, adjoin
   if (adjoint) outOrImage.fill(0);
   for (let b = 0; b < n; b++) {
     for (let y = 0; y < oh; y++) {
-      const [i0, i1] = inside(y, sh, pt, dh, g.kh, h);
+      const i0 = firstInside(y, sh, pt, dh), i1 = endInside(y, sh, pt, dh, g.kh, h);
       for (let x = 0; x < ow; x++) {
-        const [j0, j1] = inside(x, sw, pl, dw, g.kw, w);
+        const j0 = firstInside(x, sw, pl, dw), j1 = endInside(x, sw, pl, dw, g.kw, w);
         const o = ((b * oh + y) * ow + x) * c;
         const count = (i1 - i0) * (j1 - j0);
         const scale = count > 0 ? 1 / count : 0;
