@@ -8,6 +8,7 @@ export default defineConfig({
     // Tests read the TypeScript sources directly: no build before testing.
     alias: [
       { find: /^@zerograd\/nn\/node$/, replacement: source("nn/src/node.ts") },
+      { find: /^@zerograd\/nn\/onnx$/, replacement: source("nn/src/onnx/index.ts") },
       { find: /^@zerograd\/tensor\/node$/, replacement: source("tensor/src/node.ts") },
       ...["tensor", "autograd", "losses", "nn"].map((p) => ({ find: new RegExp(`^@zerograd/${p}$`), replacement: source(`${p}/src/index.ts`) })),
     ],

@@ -3,8 +3,9 @@
  * each tarball (LICENSE, README, dist, shipped sources, every exports target and source map
  * resolving), installs the tarballs with npm into a fresh project outside the workspace, type-checks
  * a consumer under `nodenext`, `bundler` and `node10` resolution, runs it with plain `node`
- * (masked losses, fit() with a checkpoint file, a safetensors file round trip) and bundles it with
- * the `@zerograd/source` condition from the installed sources. Exits 1 with the reason on failure.
+ * (masked losses, fit() with a checkpoint file, a safetensors file round trip, ONNX export through
+ * `@zerograd/nn/onnx`) and bundles it with the `@zerograd/source` condition from the installed
+ * sources. Exits 1 with the reason on failure.
  *
  *   pnpm pack:check            (CI runs it; about 30 s)
  */
@@ -54,7 +55,7 @@ function checkSourceMaps(dir: string, name: string): number {
   return maps;
 }
 
-const CONSUMER = `// A consumer of the installed tarballs: every package, files through @zerograd/nn/node.
+const CONSUMER = `// A consumer of the installed tarballs: every package, files through @zerograd/nn/node, ONNX export through @zerograd/nn/onnx.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -63,6 +64,7 @@ import { tensor } from "@zerograd/autograd";
 import { meanSquaredError } from "@zerograd/losses";
 import { Dense, SGD, fit } from "@zerograd/nn";
 import { loadCheckpointFile, loadWeightsFile, modelCheckpointFile, saveWeightsFile } from "@zerograd/nn/node";
+import { exportOnnx } from "@zerograd/nn/onnx";
 import { run } from "./smoke.js";
 
 const dir = mkdtempSync(join(tmpdir(), "zerograd-consumer-"));
@@ -79,7 +81,8 @@ await saveWeightsFile(model, join(dir, "weights.safetensors"));
 const copy = new Dense(2, 1);
 await loadWeightsFile(copy, join(dir, "weights.safetensors"));
 const same = Array.from(copy.weight.value.data).every((v, i) => v === model.weight.value.data[i]);
-console.log(JSON.stringify({ smoke, checkpointEpoch: checkpoint.epoch, same, zeros: zeros([2]).size }));
+const onnxBytes = exportOnnx(model, { inputs: { x: [null, 2] } }).length;
+console.log(JSON.stringify({ smoke, checkpointEpoch: checkpoint.epoch, same, onnxBytes, zeros: zeros([2]).size }));
 `;
 
 const TSCONFIG = (moduleResolution: string, module: string, extra: object = {}) =>
@@ -125,12 +128,14 @@ function main(): void {
       sh([...tsc, "-p", `tsconfig.${label}.json`], project);
       console.log(`pack-check: tsc with ${label} resolution: no errors`);
     }
-    const result = JSON.parse(sh([process.execPath, "out/main.js"], project)) as { smoke: { maskedGradientsZero: boolean; roundTripExact: boolean; checkpointEpoch: number }; checkpointEpoch: number; same: boolean };
+    const result = JSON.parse(sh([process.execPath, "out/main.js"], project)) as { smoke: { maskedGradientsZero: boolean; roundTripExact: boolean; checkpointEpoch: number }; checkpointEpoch: number; same: boolean; onnxBytes: number };
     check(result.smoke.maskedGradientsZero && result.smoke.roundTripExact && result.smoke.checkpointEpoch === 3, `the smoke program failed its own checks: ${JSON.stringify(result.smoke)}`);
     check(result.checkpointEpoch === 2 && result.same, `the checkpoint file or the weights file did not round-trip: ${JSON.stringify(result)}`);
+    check(result.onnxBytes > 0, `@zerograd/nn/onnx exported no bytes: ${JSON.stringify(result)}`);
     buildSync({ entryPoints: [join(project, "main.ts")], absWorkingDir: project, bundle: true, platform: "node", format: "esm", conditions: ["@zerograd/source"], outfile: join(project, "out/bundled.mjs"), logLevel: "error" });
-    check(readFileSync(join(project, "out/bundled.mjs"), "utf8").includes("function fit("), "the @zerograd/source bundle has no fit()");
-    console.log(`pack-check: 4 tarballs installed with npm outside the workspace; ${maps} source maps resolve; node ran the consumer (masked fit, checkpoint file, safetensors round trip); the source condition bundles (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+    const bundled = readFileSync(join(project, "out/bundled.mjs"), "utf8");
+    for (const f of ["fit", "exportOnnx"]) check(bundled.includes(`function ${f}(`), `the @zerograd/source bundle has no ${f}()`);
+    console.log(`pack-check: 4 tarballs installed with npm outside the workspace; ${maps} source maps resolve; node ran the consumer (masked fit, checkpoint file, safetensors round trip, ONNX export); the source condition bundles (${((Date.now() - started) / 1000).toFixed(0)} s)`);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -4,7 +4,8 @@
  * its input (the mask made inside the graph), and run in ONNX Runtime: the same logits and the
  * same predicted languages as zerograd, at batch sizes 1 and 7, padded to 20 and to 40.
  */
-import { exportOnnx, predict, Vocabulary } from "@zerograd/nn";
+import { predict, Vocabulary } from "@zerograd/nn";
+import { exportOnnx } from "@zerograd/nn/onnx";
 import { NDArray } from "@zerograd/tensor";
 import { expect, test } from "vitest";
 import { onnxCheck, onnxPython, runOrt } from "../../packages/nn/test/helpers/onnx.js";

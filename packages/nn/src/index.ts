@@ -1,6 +1,8 @@
 /**
  * @zerograd/nn — layers, models, optimizers, fit(), and weights in the safetensors format.
- * Runs anywhere JavaScript does; file helpers live in `@zerograd/nn/node`.
+ * Runs anywhere JavaScript does; file helpers live in `@zerograd/nn/node`, ONNX export in
+ * `@zerograd/nn/onnx` (apart from training, as torch.onnx is: a model that only trains does not
+ * carry the exporter).
  */
 export { Module, Parameter, StateBuffer, StateDictError, functionalCall, type AnyModule, type LoadStateDictOptions, type StateDict, type StateValue } from "./module.js";
 export * as init from "./init.js";
@@ -44,4 +46,3 @@ export {
   type LearningRateSchedulerOptions,
 } from "./train/callbacks.js";
 export { encodeWeights, loadWeights, weightsAsTensors, encodeCheckpoint, decodeCheckpoint, type TrainingCheckpoint, type CallbackState, type WeightsLayout, type WeightsOptions } from "./serialize.js";
-export * from "./onnx/index.js";

@@ -1,7 +1,8 @@
 /** The protobuf encoder and decoder, the ModelProto exportOnnx writes, and its errors. */
 import { readFileSync } from "node:fs";
 import { Tensor, mul } from "@zerograd/autograd";
-import { Conv2D, Dense, Dropout, Flatten, Functional, MaxPool2D, Module, MultiHead, ReLU, Sequential, ZEROGRAD_VERSION, exportOnnx } from "@zerograd/nn";
+import { Conv2D, Dense, Dropout, Flatten, Functional, MaxPool2D, Module, MultiHead, ReLU, Sequential } from "@zerograd/nn";
+import { ZEROGRAD_VERSION, exportOnnx } from "@zerograd/nn/onnx";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { type OnnxModel, decodeModel, encodeModel } from "../src/onnx/proto.js";

@@ -1,6 +1,7 @@
 /** Every exportable layer, run in ONNX Runtime and compared with predict() at batch sizes 1 and 7. */
 import { Tensor, leakyRelu, noGrad } from "@zerograd/autograd";
-import { AvgPool2D, BatchNormalization, Conv2D, Dense, Dropout, ELU, Embedding, Flatten, Functional, GELU, GlobalAveragePooling, LayerNormalization, LeakyReLU, MaxPool2D, MultiHead, ReLU, Sequential, Sigmoid, Softmax, Tanh, type AnyModule, exportOnnx } from "@zerograd/nn";
+import { AvgPool2D, BatchNormalization, Conv2D, Dense, Dropout, ELU, Embedding, Flatten, Functional, GELU, GlobalAveragePooling, LayerNormalization, LeakyReLU, MaxPool2D, MultiHead, ReLU, Sequential, Sigmoid, Softmax, Tanh, type AnyModule } from "@zerograd/nn";
+import { exportOnnx } from "@zerograd/nn/onnx";
 import { NDArray, Random, randomNormal, randomUniform } from "@zerograd/tensor";
 import { describe, expect, test } from "vitest";
 import { type OrtCase, maxDiffVsOrt, normalInput, onnxCheck, onnxPython, testCasesAgainstOrt } from "./helpers/onnx.js";

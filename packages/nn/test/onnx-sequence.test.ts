@@ -2,7 +2,8 @@
  * The sequence layers through ONNX Runtime at batch sizes 1 and 7, on padded batches (trailing
  * padding of different lengths, a row with no real step, masks with holes), against predict().
  */
-import { Bidirectional, Conv1D, Dense, Embedding, Functional, GRU, GlobalAveragePooling1D, GlobalMaxPooling1D, LSTM, MultiHeadAttention, PositionalEmbedding, Sequential, SinusoidalPositionalEncoding, TransformerEncoderLayer, type AnyModule, type OnnxExportOptions, exportOnnx } from "@zerograd/nn";
+import { Bidirectional, Conv1D, Dense, Embedding, Functional, GRU, GlobalAveragePooling1D, GlobalMaxPooling1D, LSTM, MultiHeadAttention, PositionalEmbedding, Sequential, SinusoidalPositionalEncoding, TransformerEncoderLayer, type AnyModule } from "@zerograd/nn";
+import { type OnnxExportOptions, exportOnnx } from "@zerograd/nn/onnx";
 import { NDArray } from "@zerograd/tensor";
 import { describe, expect, test } from "vitest";
 import { type OrtCase, normalInput, onnxCheck, onnxPython, testCasesAgainstOrt } from "./helpers/onnx.js";

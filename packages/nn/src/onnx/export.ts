@@ -13,8 +13,7 @@ import { NDArray, zeros } from "@zerograd/tensor";
 import { type AnyModule, Module } from "../module.js";
 import { GraphBuilder, type OnnxValue, type Produced, int } from "./graph.js";
 import { type ElemType, type ValueInfo, encodeModel } from "./proto.js";
-import { onnxRules } from "./rules.js";
-import "./sequence-rules.js";
+import { ONNX_RULES as onnxRules } from "./sequence-rules.js";
 import { maskOf } from "../sequence/mask.js";
 
 /** The package version, written as the ONNX producer_version. */

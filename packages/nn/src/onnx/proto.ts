@@ -3,6 +3,7 @@
  * numbers from onnx.proto) and a decoder (for tests and inspection). Only the fields zerograd
  * writes are read back; others are skipped.
  */
+import { utf8Decode } from "../utf8.js";
 import { type ProtoValue, ProtoWriter, readFields, readPackedFloats, readPackedInts } from "./protobuf.js";
 
 /** TensorProto.DataType values used here. */
@@ -109,7 +110,6 @@ export function encodeModel(m: OnnxModel): Uint8Array {
 
 // ---- decoding ----
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** The fields of one message, with typed getters that say which field was missing or malformed. */
 class Fields {
@@ -134,10 +134,15 @@ class Fields {
   }
   string(field: number): string {
     const b = this.bytes(field);
-    return b ? utf8.decode(b) : "";
+    return b ? this.text(field, b) : "";
   }
   strings(field: number): string[] {
-    return this.bytesList(field).map((b) => utf8.decode(b));
+    return this.bytesList(field).map((b) => this.text(field, b));
+  }
+  private text(field: number, bytes: Uint8Array): string {
+    const text = utf8Decode(bytes, 0, bytes.length);
+    if (typeof text === "number") throw new TypeError(`onnx: ${this.message} field ${field} is not UTF-8 (byte ${text})`);
+    return text;
   }
   int(field: number): number {
     const v = this.all(field).at(-1);

@@ -9,12 +9,13 @@
  * complement, hence 10 bytes.
  */
 
+import { utf8Encode } from "../utf8.js";
+
 const WIRE_VARINT = 0;
 const WIRE_FIXED64 = 1;
 const WIRE_BYTES = 2;
 const WIRE_FIXED32 = 5;
-
-const utf8 = new TextEncoder();
+const TWO_TO_64 = 1n << 64n;
 
 /** Builds one message. Nested messages are encoded first and written as bytes fields. */
 export class ProtoWriter {
@@ -28,7 +29,9 @@ export class ProtoWriter {
 
   private varint(value: number | bigint): void {
     if (typeof value === "number" && !Number.isSafeInteger(value)) throw new RangeError(`protobuf: ${value} is not an integer that fits an int64 exactly`);
-    let v = BigInt.asUintN(64, BigInt(value));
+    // Two's complement by hand: QuickJS's BigInt.asUintN returns a negative value unchanged.
+    let v = BigInt(value);
+    if (v < 0n) v += TWO_TO_64;
     const out: number[] = [];
     while (v >= 0x80n) {
       out.push(Number(v & 0x7fn) | 0x80);
@@ -67,7 +70,7 @@ export class ProtoWriter {
   }
 
   string(field: number, value: string): this {
-    return this.bytes(field, utf8.encode(value));
+    return this.bytes(field, utf8Encode(value));
   }
 
   /** A packed repeated float field: one length-delimited run of little-endian float32s. */
@@ -114,7 +117,10 @@ class ProtoReader {
       const b = this.bytes[this.at++];
       if (b === undefined) throw new RangeError("protobuf: truncated varint");
       result |= BigInt(b & 0x7f) << shift;
-      if (b < 0x80) return BigInt.asIntN(64, result);
+      if (b < 0x80) {
+        const low = result & (TWO_TO_64 - 1n); // the low 64 bits, read as a signed int64
+        return low >= TWO_TO_64 / 2n ? low - TWO_TO_64 : low;
+      }
     }
     throw new RangeError("protobuf: varint longer than 10 bytes");
   }

@@ -286,3 +286,10 @@ function conv1dMask(g: GraphBuilder, scope: string, layer: Conv1D, mask: string,
   const full = g.node(scope, "Greater", [counts, g.scalar(`${scope}.almost_full`, layer.kernelSize - 0.5)]);
   return g.node(scope, "Squeeze", [full, g.int64s(`${scope}.channel_axis`, [1])]);
 }
+
+/**
+ * Every rule: the core layers' (rules.ts) and the sequence layers' above. exportOnnx reads the
+ * table from here: the package is free of side effects for bundlers, so a bare
+ * `import "./sequence-rules.js"` is dropped from a bundle, and these rules with it.
+ */
+export const ONNX_RULES: typeof onnxRules = onnxRules;
