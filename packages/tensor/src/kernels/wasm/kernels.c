@@ -125,10 +125,15 @@ EXPORT(packed_b_floats) int packed_b_floats(int K, int N) { return round_up(N, N
  * e·r swapped by x's sign, a bit select (no branch).
  */
 
-/* exp(t) for t ≤ 0: t = n·ln2 + r with |r| ≤ ln2/2, e^r by its Taylor series to r⁷, 2ⁿ built in the exponent bits. */
+/*
+ * exp(t) for t ≤ 0: t = n·ln2 + r with |r| ≤ ln2/2, e^r by its Taylor series to r⁷, 2ⁿ built in
+ * the exponent bits. n is rounded by adding 1.5·2²³ (the sum's low mantissa bits are then n, as an
+ * integer), cheaper than nearest + trunc_sat; pmax (one instruction) keeps a NaN t as NaN.
+ */
 static inline v128_t exp_nonpositive(v128_t t) {
-  t = wasm_f32x4_max(t, wasm_f32x4_splat(-87.0f)); /* 2ⁿ stays a normal float (NaN propagates) */
-  v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(t, wasm_f32x4_splat(1.44269504f)));
+  t = wasm_f32x4_pmax(t, wasm_f32x4_splat(-87.0f)); /* 2ⁿ stays a normal float */
+  v128_t shifted = wasm_f32x4_add(wasm_f32x4_mul(t, wasm_f32x4_splat(1.44269504f)), wasm_f32x4_splat(12582912.0f));
+  v128_t n = wasm_f32x4_sub(shifted, wasm_f32x4_splat(12582912.0f));
   /* ln2 in two parts (the first has 9 significant bits, so n·ln2_hi is exact) */
   v128_t r = wasm_f32x4_sub(wasm_f32x4_sub(t, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f))), wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
   v128_t p = wasm_f32x4_splat(1.0f / 5040);
@@ -139,7 +144,7 @@ static inline v128_t exp_nonpositive(v128_t t) {
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(0.5f));
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
-  v128_t scale = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+  v128_t scale = wasm_i32x4_shl(wasm_i32x4_sub(shifted, wasm_i32x4_splat(0x4B400000 - 127)), 23); /* (n + 127) << 23 */
   return wasm_f32x4_mul(p, scale);
 }
 
@@ -164,32 +169,37 @@ static inline v128_t log1p_unit(v128_t e) {
 
 /*
  * Over n elements (a multiple of 4: the caller pads with mask = 0, c = 0): x, z the raw bits,
- * mask 1 where kept and 0 where masked, c reduceLoss's coefficients, pw the positive weights (or null: the
- * scalar pw_scalar). Writes grad = c·dℓ/dx and, if values is not null, values = c·ℓ; returns Σ c·ℓ.
- * z is label-smoothed as z·z_scale + z_shift.
+ * mask 1 where kept and 0 where masked, c reduceLoss's coefficients (or null: c = mask·c_scalar),
+ * pw the positive weights (or null: the scalar pw_scalar). Writes grad = c·dℓ/dx and, if values is
+ * not null, values = c·ℓ; returns Σ c·ℓ, or NaN when a kept target lies outside [0, 1] (the
+ * caller's checks then name it). z is label-smoothed as z·z_scale + z_shift.
  */
 EXPORT(bce_logits)
-double bce_logits(const v128_t *x, const v128_t *z, const v128_t *mask, const v128_t *c, const v128_t *pw, float pw_scalar,
+double bce_logits(const v128_t *x, const v128_t *z, const v128_t *mask, const v128_t *c, float c_scalar, const v128_t *pw, float pw_scalar,
                   float z_scale, float z_shift, v128_t *grad, v128_t *values, int n) {
   v128_t total_lo = wasm_f64x2_splat(0.0), total_hi = total_lo, zero = wasm_f32x4_splat(0.0f), one = wasm_f32x4_splat(1.0f);
+  v128_t outside = zero; /* lanes with a kept target outside [0, 1] (NaN included) */
   for (int i = 0; i < n / 4; i++) {
     v128_t k = wasm_f32x4_ne(wasm_v128_load(mask + i), zero); /* all ones where kept */
-    v128_t xi = wasm_v128_and(wasm_v128_load(x + i), k);
-    v128_t zi = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_and(wasm_v128_load(z + i), k), wasm_f32x4_splat(z_scale)), wasm_f32x4_splat(z_shift));
-    v128_t pwi = pw ? wasm_v128_load(pw + i) : wasm_f32x4_splat(pw_scalar), ci = wasm_v128_load(c + i);
+    v128_t xi = wasm_v128_and(wasm_v128_load(x + i), k), z_raw = wasm_v128_and(wasm_v128_load(z + i), k);
+    outside = wasm_v128_or(outside, wasm_v128_andnot(k, wasm_v128_and(wasm_f32x4_ge(z_raw, zero), wasm_f32x4_le(z_raw, one))));
+    v128_t zi = wasm_f32x4_add(wasm_f32x4_mul(z_raw, wasm_f32x4_splat(z_scale)), wasm_f32x4_splat(z_shift));
+    v128_t pwi = pw ? wasm_v128_load(pw + i) : wasm_f32x4_splat(pw_scalar);
+    v128_t ci = c ? wasm_v128_load(c + i) : wasm_v128_and(k, wasm_f32x4_splat(c_scalar)); /* c = mask·u */
     v128_t e = exp_nonpositive(wasm_f32x4_neg(wasm_f32x4_abs(xi))), log1p_e = log1p_unit(e);
     v128_t r = wasm_f32x4_div(one, wasm_f32x4_add(one, e)), er = wasm_f32x4_mul(e, r);
     v128_t negative = wasm_i32x4_shr(xi, 31); /* all ones where x's sign bit is set */
     v128_t s = wasm_v128_bitselect(er, r, negative), s_bar = wasm_v128_bitselect(r, er, negative);
     v128_t one_minus_z = wasm_f32x4_sub(one, zi), pwz = wasm_f32x4_mul(pwi, zi);
-    v128_t l = wasm_f32x4_add(wasm_f32x4_mul(one_minus_z, wasm_f32x4_add(wasm_f32x4_max(xi, zero), log1p_e)),
-                              wasm_f32x4_mul(pwz, wasm_f32x4_add(wasm_f32x4_max(wasm_f32x4_neg(xi), zero), log1p_e)));
+    v128_t l = wasm_f32x4_add(wasm_f32x4_mul(one_minus_z, wasm_f32x4_add(wasm_f32x4_pmax(xi, zero), log1p_e)),
+                              wasm_f32x4_mul(pwz, wasm_f32x4_add(wasm_f32x4_pmax(wasm_f32x4_neg(xi), zero), log1p_e)));
     v128_t cl = wasm_f32x4_mul(ci, l);
     wasm_v128_store(grad + i, wasm_f32x4_mul(ci, wasm_f32x4_sub(wasm_f32x4_mul(one_minus_z, s), wasm_f32x4_mul(pwz, s_bar))));
     if (values) wasm_v128_store(values + i, cl);
     total_lo = wasm_f64x2_add(total_lo, wasm_f64x2_promote_low_f32x4(cl));
     total_hi = wasm_f64x2_add(total_hi, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(cl, cl, 2, 3, 2, 3)));
   }
+  if (wasm_v128_any_true(outside)) return __builtin_nan("");
   v128_t t = wasm_f64x2_add(total_lo, total_hi);
   return wasm_f64x2_extract_lane(t, 0) + wasm_f64x2_extract_lane(t, 1);
 }

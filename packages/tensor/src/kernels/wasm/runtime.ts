@@ -24,7 +24,7 @@ export interface KernelExports {
   gemm_packed(c: number, pa: number, b: number, ldb: number, M: number, K: number, N: number, iBegin: number, iEnd: number): void;
   packed_a_floats(M: number, K: number): number;
   packed_b_floats(K: number, N: number): number;
-  bce_logits(x: number, z: number, mask: number, c: number, pw: number, pwScalar: number, zScale: number, zShift: number, grad: number, values: number, n: number): number;
+  bce_logits(x: number, z: number, mask: number, c: number, cScalar: number, pw: number, pwScalar: number, zScale: number, zShift: number, grad: number, values: number, n: number): number;
 }
 
 const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
