@@ -1,4 +1,5 @@
 import type { Kernels } from "../index.js";
+import { wasmBinaryKernels } from "./elementwise.js";
 import { wasmBceLogitsInto } from "./losses.js";
 import { wasmMatmulInto } from "./matmul.js";
 import { currentRuntime } from "./runtime.js";
@@ -10,6 +11,7 @@ import { currentRuntime } from "./runtime.js";
  */
 export const wasmKernels: Partial<Kernels> & { name: string } = {
   name: "wasm",
+  binary: wasmBinaryKernels,
   matmul: wasmMatmulInto,
   bceLogits: wasmBceLogitsInto,
 };

@@ -203,3 +203,39 @@ double bce_logits(const v128_t *x, const v128_t *z, const v128_t *mask, const v1
   v128_t t = wasm_f64x2_add(total_lo, total_hi);
   return wasm_f64x2_extract_lane(t, 0) + wasm_f64x2_extract_lane(t, 1);
 }
+
+/* ---- elementwise rows ---- */
+
+/*
+ * Binary row kernels: out[i] = a[i·sa] ⊕ b[i·sb] for i < n, with sa and sb each 0 (one value,
+ * broadcast) or 1 (a contiguous row). Single-precision + − × ÷, min, max and the comparisons give
+ * exactly what the JS kernels give (a double result rounded once to float32 is the correctly
+ * rounded float32 result for + − × ÷), so the two sets agree bit for bit. Comparisons write 1 or 0.
+ * The tail past a multiple of 4 runs the same vector expression on splatted values.
+ */
+static inline v128_t row_operand(const float *p, int s, int i) { return s ? wasm_v128_load(p + i) : wasm_f32x4_splat(p[0]); }
+#define ONE_IF(mask) wasm_v128_and(mask, wasm_f32x4_splat(1.0f))
+#define BINARY_ROW(name, EXPR)                                                                     \
+  EXPORT(name) void name(float *out, const float *a, int sa, const float *b, int sb, int n) {      \
+    int i = 0;                                                                                     \
+    for (; i + 4 <= n; i += 4) {                                                                   \
+      v128_t x = row_operand(a, sa, i), y = row_operand(b, sb, i);                                 \
+      wasm_v128_store(out + i, EXPR);                                                              \
+    }                                                                                              \
+    for (; i < n; i++) {                                                                           \
+      v128_t x = wasm_f32x4_splat(a[i * sa]), y = wasm_f32x4_splat(b[i * sb]);                     \
+      out[i] = wasm_f32x4_extract_lane(EXPR, 0);                                                   \
+    }                                                                                              \
+  }
+BINARY_ROW(row_add, wasm_f32x4_add(x, y))
+BINARY_ROW(row_sub, wasm_f32x4_sub(x, y))
+BINARY_ROW(row_mul, wasm_f32x4_mul(x, y))
+BINARY_ROW(row_div, wasm_f32x4_div(x, y))
+BINARY_ROW(row_maximum, wasm_f32x4_max(x, y))
+BINARY_ROW(row_minimum, wasm_f32x4_min(x, y))
+BINARY_ROW(row_eq, ONE_IF(wasm_f32x4_eq(x, y)))
+BINARY_ROW(row_ne, ONE_IF(wasm_f32x4_ne(x, y)))
+BINARY_ROW(row_lt, ONE_IF(wasm_f32x4_lt(x, y)))
+BINARY_ROW(row_le, ONE_IF(wasm_f32x4_le(x, y)))
+BINARY_ROW(row_gt, ONE_IF(wasm_f32x4_gt(x, y)))
+BINARY_ROW(row_ge, ONE_IF(wasm_f32x4_ge(x, y)))
