@@ -1,7 +1,9 @@
 import type { Kernels } from "../index.js";
+import { unaryKernels } from "../elementwise.js";
 import { wasmBinaryKernels } from "./elementwise.js";
 import { wasmBceLogitsInto } from "./losses.js";
 import { wasmMatmulInto } from "./matmul.js";
+import { wasmExp, wasmSoftmaxInto } from "./softmax.js";
 import { currentRuntime } from "./runtime.js";
 
 /**
@@ -11,7 +13,9 @@ import { currentRuntime } from "./runtime.js";
  */
 export const wasmKernels: Partial<Kernels> & { name: string } = {
   name: "wasm",
+  unary: { ...unaryKernels, exp: wasmExp },
   binary: wasmBinaryKernels,
+  softmax: wasmSoftmaxInto,
   matmul: wasmMatmulInto,
   bceLogits: wasmBceLogitsInto,
 };

@@ -239,3 +239,95 @@ BINARY_ROW(row_lt, ONE_IF(wasm_f32x4_lt(x, y)))
 BINARY_ROW(row_le, ONE_IF(wasm_f32x4_le(x, y)))
 BINARY_ROW(row_gt, ONE_IF(wasm_f32x4_gt(x, y)))
 BINARY_ROW(row_ge, ONE_IF(wasm_f32x4_ge(x, y)))
+
+/* ---- exp and softmax ---- */
+
+/*
+ * exp(t) over the whole float32 range, as exp_nonpositive (t = n·ln2 + r, e^r by its Taylor
+ * series, n rounded by a shifted add), with 2ⁿ applied as 2^⌊n/2⌋ · 2^(n − ⌊n/2⌋): both factors
+ * are normal floats, so a result in the subnormal range is rounded once, by the last product.
+ * t is clamped to [−104, 88.8] (below: the result rounds to 0; above: the product overflows to
+ * ∞); pmin/pmax keep a NaN t as NaN.
+ */
+static inline v128_t exp_full(v128_t t) {
+  t = wasm_f32x4_pmin(wasm_f32x4_pmax(t, wasm_f32x4_splat(-104.0f)), wasm_f32x4_splat(88.8f));
+  v128_t shifted = wasm_f32x4_add(wasm_f32x4_mul(t, wasm_f32x4_splat(1.44269504f)), wasm_f32x4_splat(12582912.0f));
+  v128_t n = wasm_f32x4_sub(shifted, wasm_f32x4_splat(12582912.0f));
+  v128_t r = wasm_f32x4_sub(wasm_f32x4_sub(t, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f))), wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
+  v128_t p = wasm_f32x4_splat(1.0f / 5040);
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 720));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 120));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 24));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 6));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(0.5f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
+  v128_t ni = wasm_i32x4_sub(shifted, wasm_i32x4_splat(0x4B400000)); /* n as an integer */
+  v128_t half = wasm_i32x4_shr(ni, 1), rest = wasm_i32x4_sub(ni, half);
+  v128_t bias = wasm_i32x4_splat(127);
+  p = wasm_f32x4_mul(p, wasm_i32x4_shl(wasm_i32x4_add(half, bias), 23));
+  return wasm_f32x4_mul(p, wasm_i32x4_shl(wasm_i32x4_add(rest, bias), 23));
+}
+
+EXPORT(unary_exp) void unary_exp(float *out, const float *x, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, exp_full(wasm_v128_load(x + i)));
+  for (; i < n; i++) out[i] = wasm_f32x4_extract_lane(exp_full(wasm_f32x4_splat(x[i])), 0);
+}
+
+/* The largest of a row's k values, NaN if any is NaN (f32x4.max propagates NaN). */
+static float row_max(const float *x, int k) {
+  v128_t m = wasm_f32x4_splat(-__builtin_inff());
+  int j = 0;
+  for (; j + 4 <= k; j += 4) m = wasm_f32x4_max(m, wasm_v128_load(x + j));
+  for (; j < k; j++) m = wasm_f32x4_max(m, wasm_f32x4_splat(x[j]));
+  m = wasm_f32x4_max(m, wasm_i32x4_shuffle(m, m, 2, 3, 0, 1));
+  m = wasm_f32x4_max(m, wasm_i32x4_shuffle(m, m, 1, 0, 3, 2));
+  return wasm_f32x4_extract_lane(m, 0);
+}
+
+/* log s in double for a row's Σ exp: s = 2ᵏ·m, m in [√½, √2), log m = 2·atanh(f), f = (m − 1)/(m + 1). */
+static double log_of_sum(double s) {
+  if (!(s > 0 && s < __builtin_inf())) return s == 0 ? -__builtin_inf() : s; /* 0 → −∞; ∞ and NaN stay */
+  union { double d; unsigned long long u; } v = { s };
+  int k = (int)((v.u >> 52) & 0x7ff) - 1023; /* s ≥ e⁻¹⁰⁴ here: never subnormal */
+  v.u = (v.u & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL;
+  double m = v.d;
+  if (m > 1.4142135623730951) { m *= 0.5; k++; }
+  double f = (m - 1) / (m + 1), f2 = f * f, term = f, sum = 0;
+  for (int i = 1; i < 30; i += 2, term *= f2) sum += term / i; /* |f| ≤ 0.172: 14 terms reach 1e-17 */
+  return k * 0.6931471805599453 + 2 * sum;
+}
+
+/*
+ * Softmax (or log-softmax) of `rows` contiguous rows of k values, stable: with m the row's maximum
+ * (0 when it is ±∞, so such rows give NaN, as the JS kernel), e = exp(x − m) and s = Σe in double,
+ * out = e·(1/s), or out = x − (m + log s) for log-softmax, each rounded once from double.
+ */
+EXPORT(softmax_rows) void softmax_rows(float *out, const float *x, int rows, int k, int log) {
+  for (int row = 0; row < rows; row++, x += k, out += k) {
+    float m = row_max(x, k);
+    if (m == __builtin_inff() || m == -__builtin_inff()) m = 0;
+    v128_t mv = wasm_f32x4_splat(m), s2 = wasm_f64x2_splat(0.0);
+    double s = 0;
+    int j = 0;
+    for (; j + 4 <= k; j += 4) {
+      v128_t e = exp_full(wasm_f32x4_sub(wasm_v128_load(x + j), mv));
+      if (!log) wasm_v128_store(out + j, e);
+      s2 = wasm_f64x2_add(s2, wasm_f64x2_add(wasm_f64x2_promote_low_f32x4(e), wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(e, e, 2, 3, 2, 3))));
+    }
+    for (; j < k; j++) {
+      float e = wasm_f32x4_extract_lane(exp_full(wasm_f32x4_splat(x[j] - m)), 0);
+      if (!log) out[j] = e;
+      s += e;
+    }
+    s += wasm_f64x2_extract_lane(s2, 0) + wasm_f64x2_extract_lane(s2, 1);
+    if (log) {
+      double lse = m + log_of_sum(s);
+      for (j = 0; j < k; j++) out[j] = (float)(x[j] - lse);
+    } else {
+      double scale = 1 / s;
+      for (j = 0; j < k; j++) out[j] = (float)(out[j] * scale);
+    }
+  }
+}
