@@ -1,9 +1,8 @@
 import type { Kernels } from "../index.js";
-import { unaryKernels } from "../elementwise.js";
 import { wasmBinaryKernels } from "./elementwise.js";
 import { wasmBceLogitsInto } from "./losses.js";
 import { wasmMatmulInto } from "./matmul.js";
-import { wasmExp, wasmSoftmaxInto } from "./softmax.js";
+import { wasmSoftmaxInto, wasmUnaryKernels } from "./unary.js";
 import { currentRuntime } from "./runtime.js";
 
 /**
@@ -13,7 +12,7 @@ import { currentRuntime } from "./runtime.js";
  */
 export const wasmKernels: Partial<Kernels> & { name: string } = {
   name: "wasm",
-  unary: { ...unaryKernels, exp: wasmExp },
+  unary: wasmUnaryKernels,
   binary: wasmBinaryKernels,
   softmax: wasmSoftmaxInto,
   matmul: wasmMatmulInto,

@@ -269,11 +269,18 @@ static inline v128_t exp_full(v128_t t) {
   return wasm_f32x4_mul(p, wasm_i32x4_shl(wasm_i32x4_add(rest, bias), 23));
 }
 
-EXPORT(unary_exp) void unary_exp(float *out, const float *x, int n) {
-  int i = 0;
-  for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, exp_full(wasm_v128_load(x + i)));
-  for (; i < n; i++) out[i] = wasm_f32x4_extract_lane(exp_full(wasm_f32x4_splat(x[i])), 0);
-}
+/* relu as the JS kernel computes it, on the bits: where the sign bit is set (x >> 31 all ones), +0. */
+static inline v128_t relu_bits(v128_t x) { return wasm_v128_andnot(x, wasm_i32x4_shr(x, 31)); }
+
+/* Unary kernels: out[i] = f(x[i]) over n floats; the tail runs the vector f on splatted values. */
+#define UNARY(name, F)                                                                             \
+  EXPORT(name) void name(float *out, const float *x, int n) {                                      \
+    int i = 0;                                                                                     \
+    for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, F(wasm_v128_load(x + i)));                 \
+    for (; i < n; i++) out[i] = wasm_f32x4_extract_lane(F(wasm_f32x4_splat(x[i])), 0);             \
+  }
+UNARY(unary_exp, exp_full)
+UNARY(unary_relu, relu_bits)
 
 /* The largest of a row's k values, NaN if any is NaN (f32x4.max propagates NaN). */
 static float row_max(const float *x, int k) {

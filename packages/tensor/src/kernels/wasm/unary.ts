@@ -8,17 +8,25 @@ const CHUNK = 1 << 14;
 /** Below this many elements the copies and the call cost more than the JS kernel takes. */
 const SMALL = 32;
 
-/** exp over float32 arrays on WebAssembly SIMD (unary_exp in kernels.c), chunk by chunk; other arrays go to the JS kernel. */
-export function wasmExp(out: Storage, x: Storage): void {
-  if (out.length < SMALL || !(out instanceof Float32Array) || !(x instanceof Float32Array)) return unaryKernels.exp(out, x);
-  const rt = wasmRuntime(), chunk = Math.min(CHUNK, out.length), heap = reserve(rt, 2 * chunk * 4), xAt = rt.base, outAt = xAt + chunk * 4;
-  for (let lo = 0; lo < out.length; lo += chunk) {
-    const len = Math.min(chunk, out.length - lo);
-    heap.set(x.subarray(lo, lo + len), xAt >> 2);
-    rt.exports.unary_exp(outAt, xAt, len);
-    out.set(heap.subarray(outAt >> 2, (outAt >> 2) + len), lo);
-  }
+/**
+ * A unary kernel on WebAssembly SIMD (UNARY in kernels.c) for float32 arrays, chunk by chunk;
+ * other arrays go to the JS kernel. exp agrees with Math.exp within 2 ulps, relu bit for bit.
+ */
+function wasmUnary(op: "exp" | "relu"): (out: Storage, x: Storage) => void {
+  const js = unaryKernels[op];
+  return (out, x) => {
+    if (out.length < SMALL || !(out instanceof Float32Array) || !(x instanceof Float32Array)) return js(out, x);
+    const rt = wasmRuntime(), chunk = Math.min(CHUNK, out.length), heap = reserve(rt, 2 * chunk * 4), xAt = rt.base, outAt = xAt + chunk * 4;
+    for (let lo = 0; lo < out.length; lo += chunk) {
+      const len = Math.min(chunk, out.length - lo);
+      heap.set(x.subarray(lo, lo + len), xAt >> 2);
+      rt.exports[`unary_${op}`](outAt, xAt, len);
+      out.set(heap.subarray(outAt >> 2, (outAt >> 2) + len), lo);
+    }
+  };
 }
+
+export const wasmUnaryKernels: typeof unaryKernels = { ...unaryKernels, exp: wasmUnary("exp"), relu: wasmUnary("relu") };
 
 /**
  * softmaxInto on WebAssembly SIMD (softmax_rows in kernels.c) for float32 along the last axis

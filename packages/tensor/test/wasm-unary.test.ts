@@ -1,5 +1,5 @@
 /**
- * The WebAssembly exp, softmax and log-softmax kernels against the plain-JS reference kernels
+ * The WebAssembly exp, relu, softmax and log-softmax kernels against the plain-JS reference kernels
  * (Math.exp in double): random lengths and row sizes (tails past a multiple of 4, rows crossing a
  * staging chunk), values across the whole float32 range of exp (overflow, subnormal results,
  * underflow to 0), and rows holding NaN, ±Infinity or only −Infinity. Float32 tolerance.
@@ -28,13 +28,22 @@ describe.skipIf(!wasmSimdSupported())("WebAssembly exp and softmax against the J
         const rng = new Random(seed), special = [NaN, Infinity, -Infinity, 0, -0, 88.7, 88.8, 89, -87.3, -103, -103.9, -104, -150];
         const x = Float32Array.from({ length: n }, (_, i) => (i % 7 === 0 ? special[(i / 7) % special.length]! : rng.uniform(-110, 95)));
         const js = new Float32Array(n), wasm = new Float32Array(n);
-        jsKernels.unary.exp(js, x, 0, 0);
-        wasmKernels.unary!.exp(wasm, x, 0, 0);
+        jsKernels.unary.exp(js, x);
+        wasmKernels.unary!.exp(wasm, x);
         const at = firstMismatch(wasm, js, 2, 0);
         if (at >= 0) throw new Error(`exp(${x[at]}): wasm ${wasm[at]} vs js ${js[at]}`);
       }),
       propertyOptions(100),
     );
+  });
+
+  test("relu: the same bits as the JS kernel (−0 and NaNs with the sign bit set become +0, as there)", () => {
+    const rng = new Random(11), n = 1000 + 3;
+    const bits = Uint32Array.from({ length: n }, (_, i) => (i % 5 === 0 ? [0x80000000, 0x7fc00000, 0xffc00000, 0x7f800000, 0xff800000][(i / 5) % 5]! : (rng.uniform(0, 1) * 2 ** 32) >>> 0));
+    const x = new Float32Array(bits.buffer), js = new Float32Array(n), wasm = new Float32Array(n);
+    jsKernels.unary.relu(js, x);
+    wasmKernels.unary!.relu(wasm, x);
+    expect(Array.from(new Uint32Array(wasm.buffer))).toEqual(Array.from(new Uint32Array(js.buffer)));
   });
 
   test("property: softmax and log-softmax rows agree within float32 tolerance; NaN rows stay NaN", () => {
