@@ -86,6 +86,11 @@ export interface FusedInputs<O> {
   coefficients(denominatorScale?: T.NDArray): ReturnType<typeof lossCoefficients>;
   /** The composed definition, as a function of the prediction (for gradients of gradients). */
   readonly composed: (x: Tensor) => Tensor;
+  /**
+   * The input checks (throwing the loss's errors). The composed path runs them first; a fused
+   * kernel runs them before its pass, or only when its own pass finds a kept value out of range.
+   */
+  readonly validate: () => void;
 }
 
 export interface LossDefinition<F extends Fields, K extends TargetKind, O = ParsedOf<AllFields<F, K>>> {
@@ -146,9 +151,11 @@ export function defineLoss<K extends TargetKind, F extends Fields = {}>(def: Los
     const t = readTarget(op, def.target, x, target, o as ClassOptions);
     const m = resolveMask(op, t.lossShape, (o as LossOptions).mask, t.sentinels, x.dtype);
     const keep = t.axis >= 0 ? T.expandDims(m, t.axis) : m; // broadcasts along the class axis
-    if (def.target === "labels") checkLabels(op, t.z.value, m, t.classes);
-    else checkFiniteWhereKept(op, "target", t.z.value, keep);
-    def.check?.(op, x.value, t.z.value, keep, o);
+    const validate = () => {
+      if (def.target === "labels") checkLabels(op, t.z.value, m, t.classes);
+      else checkFiniteWhereKept(op, "target", t.z.value, keep);
+      def.check?.(op, x.value, t.z.value, keep, o);
+    };
 
     const composed = (xIn: Tensor): Tensor => {
       const kept = new Tensor(keep);
@@ -159,9 +166,10 @@ export function defineLoss<K extends TargetKind, F extends Fields = {}>(def: Los
     };
     if (def.fused && (o as { fused: boolean }).fused && !t.z.requiresGrad) {
       const coefficients = (scale?: T.NDArray) => lossCoefficients(op, t.lossShape, m, o as LossOptions, scale);
-      const out = def.fused({ op, x, z: t.z.value, mask: m, options: o, coefficients, composed });
+      const out = def.fused({ op, x, z: t.z.value, mask: m, options: o, coefficients, composed, validate });
       if (out) return out;
     }
+    validate();
     return composed(x);
   };
   const logits = (options: object) => def.logits?.(schema.parse(op, options) as O) ?? false;

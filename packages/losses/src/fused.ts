@@ -16,12 +16,15 @@ interface Attrs<P> {
   /** Raw targets or labels (float32 bits), and the mask over ℓ (1 kept, 0 masked). */
   z: Uint32Array;
   mask: Float32Array;
-  /** reduceLoss's coefficients over ℓ (0 wherever masked). */
-  c: Float64Array;
+  /** reduceLoss's coefficients over ℓ (0 wherever masked), or u with cᵢ = mᵢ·u. */
+  c: Float64Array | number;
   /** Reduction 'none': the output is c·ℓ with ℓ's shape. */
   lossShape: T.Shape | null;
   params: P;
   composed: (x: Tensor) => Tensor;
+  /** The loss's input checks: run before the pass, or after it when the kernel reports (NaN) a kept target out of range. */
+  validate: () => void;
+  checkedInPass: boolean;
 }
 
 /** One fused forward: fills grad (c·dℓ/dx, the prediction's shape) and values (c·ℓ, or null); returns Σ c·ℓ. */
@@ -47,12 +50,21 @@ function keepBitsOf(mask: Float32Array): Int32Array {
   return keep;
 }
 
+/** The coefficients as one number per element of ℓ (cᵢ = mᵢ·u when they are given as u). */
+function perElement(a: Attrs<unknown>): Float64Array {
+  if (typeof a.c !== "number") return a.c;
+  const c = new Float64Array(a.mask.length);
+  for (let i = 0; i < c.length; i++) c[i] = a.mask[i]! * a.c;
+  return c;
+}
+
 function fusedOp<P>(name: string, loop: Loop<P>): OpDef<Attrs<P>, Float32Array> {
   return {
     name,
     forward([x], a) {
-      const grad = new Float32Array(x!.size), values = a.lossShape ? new Float32Array(a.c.length) : null;
+      const grad = new Float32Array(x!.size), values = a.lossShape ? new Float32Array(a.mask.length) : null;
       const total = loop(bitsOf(x!), a, grad, values);
+      if (a.checkedInPass && Number.isNaN(total)) a.validate(); // throws for bad targets (else the logits held NaN)
       return { out: values ? new T.NDArray(values, a.lossShape!) : T.array(total, { dtype: "float32" }), saved: grad };
     },
     vjp(g, ctx) {
@@ -60,19 +72,22 @@ function fusedOp<P>(name: string, loop: Loop<P>): OpDef<Attrs<P>, Float32Array> 
       if (isGradEnabled()) return gradients(ctx.attrs.composed(x), [x], { seed: g, createGraph: true }); // grad of grad: the composed definition
       const saved = new Tensor(new T.NDArray(ctx.saved, x.shape));
       if (g.size !== 1 || ctx.attrs.lossShape) return [mul(g.rank < x.rank ? expandDims(g, -1) : g, saved)]; // reduction 'none'
-      const scale = g.item(), dx = new Float32Array(ctx.saved.length);
-      for (let i = 0; i < dx.length; i++) dx[i] = scale * ctx.saved[i]!;
+      const scale = g.item(), dx = ctx.saved.slice(); // a copy: the saved gradient serves every backward pass
+      if (scale !== 1) for (let i = 0; i < dx.length; i++) dx[i]! *= scale;
       return [new Tensor(new T.NDArray(dx, x.shape))];
     },
   };
 }
 
-/** Runs a fused op on float32 predictions; null (decline) for any other dtype. */
-function runFused<P>(op: OpDef<Attrs<P>, Float32Array>, inputs: FusedInputs<unknown>, params: P, denominatorScale?: T.NDArray): Tensor | null {
-  const { x, z, mask } = inputs;
+/**
+ * Runs a fused op on float32 predictions; null (decline) for any other dtype. The caller has run
+ * the input checks, unless the kernel checks in its pass (`checkedInPass`).
+ */
+function runFused<P>(op: OpDef<Attrs<P>, Float32Array>, inputs: FusedInputs<unknown>, params: P, denominatorScale?: T.NDArray, checkedInPass = false): Tensor | null {
+  const { x, z, mask, validate } = inputs;
   if (x.dtype !== "float32") return null;
   const { reduction, coefficients } = inputs.coefficients(denominatorScale);
-  const attrs: Attrs<P> = { z: bitsOf(z.astype("float32")), mask: mask.astype("float32").flat() as Float32Array, c: coefficients, lossShape: reduction === "none" ? mask.shape : null, params, composed: inputs.composed };
+  const attrs: Attrs<P> = { z: bitsOf(z.astype("float32")), mask: mask.astype("float32").flat() as Float32Array, c: coefficients, lossShape: reduction === "none" ? mask.shape : null, params, composed: inputs.composed, validate, checkedInPass };
   return apply(op, [x], attrs);
 }
 
@@ -87,12 +102,12 @@ const bce = fusedOp<{ pwAll: Float32Array | null; pw: number; alpha: number }>("
 /** The fused BCE from logits (posWeight as 1, a number or a tensor of ℓ's shape). */
 export function fusedBceFromLogits(inputs: FusedInputs<{ labelSmoothing: number }>, pw: Tensor | number): Tensor | null {
   const pwAll = typeof pw === "number" ? null : (pw.value.astype("float32").flat() as Float32Array);
-  return runFused(bce, inputs, { pwAll, pw: typeof pw === "number" ? pw : 1, alpha: inputs.options.labelSmoothing });
+  return runFused(bce, inputs, { pwAll, pw: typeof pw === "number" ? pw : 1, alpha: inputs.options.labelSmoothing }, undefined, true);
 }
 
 /** Squared error, masked inputs read as +0: ℓ = (x − z)², dℓ/dx = 2(x − z). */
 const mse = fusedOp<null>("meanSquaredErrorFused", (xb, a, grad, values) => {
-  const { z: zb, c } = a, keep = keepBitsOf(a.mask);
+  const { z: zb } = a, c = perElement(a), keep = keepBitsOf(a.mask);
   let total = 0;
   for (let i = 0; i < xb.length; i++) {
     const d = fromBits(xb[i]! & keep[i]!) - fromBits(zb[i]! & keep[i]!), ci = c[i]!;
@@ -103,7 +118,10 @@ const mse = fusedOp<null>("meanSquaredErrorFused", (xb, a, grad, values) => {
   return total;
 });
 
-export const fusedMeanSquaredError = (inputs: FusedInputs<unknown>): Tensor | null => runFused(mse, inputs, null);
+export function fusedMeanSquaredError(inputs: FusedInputs<unknown>): Tensor | null {
+  inputs.validate();
+  return runFused(mse, inputs, null);
+}
 
 /**
  * Sparse CE from logits over rows of C classes (the last axis), masked rows read as zeros and
@@ -112,7 +130,7 @@ export const fusedMeanSquaredError = (inputs: FusedInputs<unknown>): Tensor | nu
  *   dℓ/dx_j = (1 − α)·w_y·(p_j − [j = y]) + (α/C)·(W·p_j − w_j)
  */
 const sparseCe = fusedOp<{ classes: number; w: Float64Array; alpha: number }>("sparseCategoricalCrossEntropyFused", (xb, a, grad, values) => {
-  const { z: yb, c } = a, keep = keepBitsOf(a.mask), { classes: C, w, alpha } = a.params;
+  const { z: yb } = a, c = perElement(a), keep = keepBitsOf(a.mask), { classes: C, w, alpha } = a.params;
   const W = w.reduce((s, v) => s + v, 0), smooth = alpha / C;
   const shifted = new Float64Array(C), e = new Float64Array(C);
   let total = 0;

@@ -97,13 +97,16 @@ function groupWeight(op: string, groupWeights: LossOptions["groupWeights"], id: 
  */
 export function reduceLoss(op: string, loss: Tensor, mask: T.NDArray, options: LossOptions, denominatorScale?: T.NDArray): Tensor {
   const { reduction, coefficients } = lossCoefficients(op, loss.shape, mask, options, denominatorScale);
-  const c = new Tensor(new T.NDArray(T.array(coefficients, { dtype: loss.dtype }).data, loss.shape));
+  const c = typeof coefficients === "number" ? coefficients : new Tensor(new T.NDArray(T.array(coefficients, { dtype: loss.dtype }).data, loss.shape));
   const kept = where(new Tensor(mask), mul(loss, c), 0);
   return reduction === "none" ? kept : sum(kept);
 }
 
-/** The constant coefficients cᵢ of {@link reduceLoss} (0 wherever the mask is 0), and the reduction. */
-export function lossCoefficients(op: string, shape: T.Shape, mask: T.NDArray, options: LossOptions, denominatorScale?: T.NDArray): { reduction: Reduction; coefficients: Float64Array } {
+/**
+ * The constant coefficients cᵢ of {@link reduceLoss} (0 wherever the mask is 0), and the reduction:
+ * one number u when no weights or groups make them differ (then cᵢ = mᵢ·u), else the array.
+ */
+export function lossCoefficients(op: string, shape: T.Shape, mask: T.NDArray, options: LossOptions, denominatorScale?: T.NDArray): { reduction: Reduction; coefficients: Float64Array | number } {
   const reduction = options.reduction ?? "mean";
   if (!(REDUCTIONS as readonly string[]).includes(reduction)) throw new RangeError(`${op}: reduction must be one of ${REDUCTIONS.join(", ")}, got '${String(reduction)}'`);
   if (!T.shapesEqual(mask.shape, shape)) throw new T.ShapeError(op, "the resolved mask must have the elementwise loss's shape", [mask.shape, shape]);
@@ -111,6 +114,7 @@ export function lossCoefficients(op: string, shape: T.Shape, mask: T.NDArray, op
   const w = readWeights(op, options.weights, shape, m);
   const s = denominatorScale?.flat();
   const groups = readGroups(op, options, shape);
+  if (!w && !groups && !(s && reduction === "weightedMean")) return { reduction, coefficients: uniformCoefficient(m, reduction) };
 
   // Loops without a branch on the (random) mask bits: m is 0/1, and only weights, which may be
   // anything where masked, need a select.
@@ -128,4 +132,12 @@ export function lossCoefficients(op: string, shape: T.Shape, mask: T.NDArray, op
   }
   for (let i = 0; i < c.length; i++) c[i]! *= scale[groupOf ? groupOf[i]! : 0]!;
   return { reduction, coefficients: c };
+}
+
+/** Without weights or groups every kept element has the same coefficient: 1/Σm for the means, 1 otherwise. */
+function uniformCoefficient(m: T.Storage, reduction: Reduction): number {
+  if (reduction === "sum" || reduction === "none") return 1;
+  let count = 0;
+  for (let i = 0; i < m.length; i++) count += m[i]!;
+  return count > 0 ? 1 / count : 0;
 }

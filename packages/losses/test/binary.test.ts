@@ -119,6 +119,21 @@ describe("binaryCrossEntropy: inputs the formulas do not define, and float32 pre
     expect(binaryCrossEntropy(leaf([0.5, 3.2]), [1, 0], { fromLogits: true }).item()).toBeGreaterThan(0);
   });
 
+  test.each([10, 200])("from logits in float32 (the fused kernel checks targets in its pass), %i elements: a bad unmasked target is refused by name, a masked one is not", (n) => {
+    for (const bad of [1.5, NaN, -Infinity]) {
+      const x = tensor(Array.from({ length: n }, (_, i) => Math.sin(i)), { requiresGrad: true });
+      const z = Array.from({ length: n }, (_, i) => i % 2);
+      z[n - 3] = bad;
+      expect(() => binaryCrossEntropy(x, z, { fromLogits: true })).toThrow(RangeError);
+      expect(() => binaryCrossEntropy(x, z, { fromLogits: true })).toThrow(new RegExp(`binaryCrossEntropy: target.*at unmasked element \\[${n - 3}\\]`));
+      const mask = z.map((_, i) => (i === n - 3 ? 0 : 1));
+      const loss = binaryCrossEntropy(x, z, { fromLogits: true, mask });
+      loss.backward();
+      expect(Number.isFinite(loss.item())).toBe(true);
+      expect(x.grad!.data[n - 3]).toBe(0);
+    }
+  });
+
   // ℓ in float64 from the definition, with log σ(x) = −log1p(e^−x) written per sign so it is exact.
   const softplus64 = (t: number) => Math.max(t, 0) + Math.log1p(Math.exp(-Math.abs(t)));
   const reference = (x: number, z: number, pw: number) => pw * z * softplus64(-x) + (1 - z) * softplus64(x);

@@ -90,7 +90,8 @@ describe("kernel selection", () => {
         T.useKernels("wasm");
         expect(T.kernels().name).toBe("wasm");
         expect(T.kernels().matmul).toBe(wasmKernels.matmul);
-        expect(T.kernels().unary).toBe(jsKernels.unary); // entries it does not replace stay JS
+        expect(T.kernels().reduce).toBe(jsKernels.reduce); // entries it does not replace stay JS
+        expect(T.kernels().unary.log).toBe(jsKernels.unary.log);
       } else {
         expect(() => T.useKernels("wasm")).toThrow(/SIMD128/);
       }

@@ -11,7 +11,7 @@ import { propertyOptions } from "../../../tools/testing/arbitraries.js";
 
 const POISON = [NaN, Infinity, -Infinity, 1e30];
 
-function bceCase(n: number, seed: number, perElementPw: boolean, alpha: number, withValues: boolean): BceLogitsArgs {
+function bceCase(n: number, seed: number, perElementPw: boolean, alpha: number, withValues: boolean, uniform = false): BceLogitsArgs {
   const rng = new Random(seed);
   const x = new Float32Array(n), z = new Float32Array(n), mask = new Float32Array(n), c = new Float64Array(n);
   let kept = 0;
@@ -25,7 +25,7 @@ function bceCase(n: number, seed: number, perElementPw: boolean, alpha: number, 
   for (let i = 0; i < n; i++) c[i] = mask[i]! / Math.max(1, kept);
   const pwAll = perElementPw ? Float32Array.from({ length: n }, () => rng.uniform(0.2, 3)) : null;
   const bits = (a: Float32Array) => new Uint32Array(a.buffer);
-  return { x: bits(x), z: bits(z), mask, c, pwAll, pw: 1.5, alpha, grad: new Float32Array(n), values: withValues ? new Float32Array(n) : null };
+  return { x: bits(x), z: bits(z), mask, c: uniform ? 1 / Math.max(1, kept) : c, pwAll, pw: 1.5, alpha, grad: new Float32Array(n), values: withValues ? new Float32Array(n) : null };
 }
 
 /** A copy of the case with fresh outputs. */
@@ -50,15 +50,16 @@ describe.skipIf(!wasmSimdSupported())("WebAssembly fused BCE from logits against
     perElementPw: fc.boolean(),
     alpha: fc.constantFrom(0, 0.1),
     withValues: fc.boolean(),
+    uniform: fc.boolean(),
   });
 
   test("property: same total, values and gradients within float32 tolerance; exact zeros where masked", () => {
     fc.assert(
-      fc.property(arbCase, ({ n, seed, perElementPw, alpha, withValues }) => {
-        const base = bceCase(n, seed, perElementPw, alpha, withValues);
+      fc.property(arbCase, ({ n, seed, perElementPw, alpha, withValues, uniform }) => {
+        const base = bceCase(n, seed, perElementPw, alpha, withValues, uniform);
         const js = fresh(base), wasm = fresh(base);
         const totalJs = jsKernels.bceLogits(js), totalWasm = wasmKernels.bceLogits!(wasm);
-        const info = `n=${n} seed=${seed} pw=${perElementPw} α=${alpha}`;
+        const info = `n=${n} seed=${seed} pw=${perElementPw} α=${alpha} uniform=${uniform}`;
         expect(Number.isFinite(totalWasm), info).toBe(true);
         expect(Math.abs(totalWasm - totalJs), info).toBeLessThanOrEqual(2e-6 * (Math.abs(totalJs) + 1e-6));
         expectNear(wasm.grad, js.grad, 2e-6, `${info} gradient`);
@@ -75,8 +76,22 @@ describe.skipIf(!wasmSimdSupported())("WebAssembly fused BCE from logits against
   test("all masked: total, values and gradients exactly 0", () => {
     const a = bceCase(131, 7, true, 0.1, true);
     a.mask.fill(0);
-    a.c.fill(0);
+    (a.c as Float64Array).fill(0);
     expect(wasmKernels.bceLogits!(a)).toBe(0);
     expect(a.grad.every((g) => g === 0) && a.values!.every((v) => v === 0)).toBe(true);
+  });
+
+  test("a kept target outside [0, 1] (NaN included) makes the total NaN in both kernels; masked ones never do", () => {
+    for (const bad of [1.5, -0.25, NaN, Infinity]) {
+      for (const at of [0, 70, 65536 + 3]) {
+        const a = bceCase(65536 + 7, 3, false, 0, false, true);
+        a.mask[at] = 1;
+        new Float32Array(a.z.buffer)[at] = bad;
+        expect(jsKernels.bceLogits(fresh(a)), `js ${bad} at ${at}`).toBeNaN();
+        expect(wasmKernels.bceLogits!(fresh(a)), `wasm ${bad} at ${at}`).toBeNaN();
+        a.mask[at] = 0;
+        expect(Number.isFinite(wasmKernels.bceLogits!(fresh(a))), `masked ${bad} at ${at}`).toBe(true);
+      }
+    }
   });
 });

@@ -12,8 +12,8 @@ export interface BceLogitsArgs {
   z: Uint32Array;
   /** 1 where kept, 0 where masked. */
   mask: Float32Array;
-  /** reduceLoss's coefficients (0 wherever masked). */
-  c: Float64Array;
+  /** reduceLoss's coefficients (0 wherever masked), or u for cᵢ = maskᵢ·u. */
+  c: Float64Array | number;
   /** The positive weights per element, or null for the scalar `pw`. */
   pwAll: Float32Array | null;
   pw: number;
@@ -36,24 +36,27 @@ export function floatFromBits(bits: number): number {
  * BCE from logits, x sanitised to +0 where masked (s = σ(x), s̄ = σ(−x) = 1 − s, exactly):
  *   ℓ = (1 − z)·softplus(x) + pw·z·softplus(−x),   dℓ/dx = (1 − z)·s − pw·z·s̄
  * softplus(±x) = max(±x, 0) + log1p(e^−|x|); σ(|x|) = 1/(1 + e^−|x|) and σ(−|x|) = e^−|x|/(1 + e^−|x|)
- * are swapped by the sign bit (0 or 1, an arithmetic select), so nothing cancels. Returns Σ c·ℓ.
+ * are swapped by the sign bit (0 or 1, an arithmetic select), so nothing cancels. Returns Σ c·ℓ,
+ * or NaN when a kept target lies outside [0, 1] (NaN included): the caller's checks then name it.
  */
 export function bceLogitsInto(a: BceLogitsArgs): number {
   const { x: xb, z: zb, mask, c, pwAll, grad, values } = a, zScale = 1 - a.alpha, zShift = a.alpha / 2;
-  let total = 0;
+  const cAll = typeof c === "number" ? null : c, cKept = typeof c === "number" ? c : 0;
+  let total = 0, outside = 0;
   for (let i = 0; i < xb.length; i++) {
     const keep = -mask[i]!; // all bits set where kept, none where masked
-    const bits = xb[i]! & keep, x = floatFromBits(bits);
-    const z = floatFromBits(zb[i]! & keep) * zScale + zShift; // label smoothing z(1 − α) + α/2
+    const bits = xb[i]! & keep, x = floatFromBits(bits), zRaw = floatFromBits(zb[i]! & keep);
+    outside |= keep & (1 - (+(zRaw >= 0) & +(zRaw <= 1))); // no branch: comparisons as 0/1
+    const z = zRaw * zScale + zShift; // label smoothing z(1 − α) + α/2
     const pw = pwAll === null ? a.pw : pwAll[i]!;
     const e = Math.exp(-Math.abs(x)), r = 1 / (1 + e), log1pE = Math.log1p(e);
     const negative = bits >>> 31; // 1 when x < 0 (or −0)
     const s = r * (1 - negative) + e * r * negative, sBar = e * r * (1 - negative) + r * negative;
     const l = (1 - z) * (Math.max(x, 0) + log1pE) + pw * z * (Math.max(-x, 0) + log1pE);
-    const ci = c[i]!;
+    const ci = cAll === null ? mask[i]! * cKept : cAll[i]!;
     total += ci * l;
     if (values) values[i] = ci * l;
     grad[i] = ci * ((1 - z) * s - pw * z * sBar);
   }
-  return total;
+  return outside === 0 ? total : NaN;
 }

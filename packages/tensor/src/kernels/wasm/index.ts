@@ -1,6 +1,8 @@
 import type { Kernels } from "../index.js";
+import { wasmBinaryKernels } from "./elementwise.js";
 import { wasmBceLogitsInto } from "./losses.js";
 import { wasmMatmulInto } from "./matmul.js";
+import { wasmSoftmaxInto, wasmUnaryKernels } from "./unary.js";
 import { currentRuntime } from "./runtime.js";
 
 /**
@@ -10,6 +12,9 @@ import { currentRuntime } from "./runtime.js";
  */
 export const wasmKernels: Partial<Kernels> & { name: string } = {
   name: "wasm",
+  unary: wasmUnaryKernels,
+  binary: wasmBinaryKernels,
+  softmax: wasmSoftmaxInto,
   matmul: wasmMatmulInto,
   bceLogits: wasmBceLogitsInto,
 };

@@ -125,10 +125,15 @@ EXPORT(packed_b_floats) int packed_b_floats(int K, int N) { return round_up(N, N
  * e·r swapped by x's sign, a bit select (no branch).
  */
 
-/* exp(t) for t ≤ 0: t = n·ln2 + r with |r| ≤ ln2/2, e^r by its Taylor series to r⁷, 2ⁿ built in the exponent bits. */
+/*
+ * exp(t) for t ≤ 0: t = n·ln2 + r with |r| ≤ ln2/2, e^r by its Taylor series to r⁷, 2ⁿ built in
+ * the exponent bits. n is rounded by adding 1.5·2²³ (the sum's low mantissa bits are then n, as an
+ * integer), cheaper than nearest + trunc_sat; pmax (one instruction) keeps a NaN t as NaN.
+ */
 static inline v128_t exp_nonpositive(v128_t t) {
-  t = wasm_f32x4_max(t, wasm_f32x4_splat(-87.0f)); /* 2ⁿ stays a normal float (NaN propagates) */
-  v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(t, wasm_f32x4_splat(1.44269504f)));
+  t = wasm_f32x4_pmax(t, wasm_f32x4_splat(-87.0f)); /* 2ⁿ stays a normal float */
+  v128_t shifted = wasm_f32x4_add(wasm_f32x4_mul(t, wasm_f32x4_splat(1.44269504f)), wasm_f32x4_splat(12582912.0f));
+  v128_t n = wasm_f32x4_sub(shifted, wasm_f32x4_splat(12582912.0f));
   /* ln2 in two parts (the first has 9 significant bits, so n·ln2_hi is exact) */
   v128_t r = wasm_f32x4_sub(wasm_f32x4_sub(t, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f))), wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
   v128_t p = wasm_f32x4_splat(1.0f / 5040);
@@ -139,7 +144,7 @@ static inline v128_t exp_nonpositive(v128_t t) {
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(0.5f));
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
-  v128_t scale = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+  v128_t scale = wasm_i32x4_shl(wasm_i32x4_sub(shifted, wasm_i32x4_splat(0x4B400000 - 127)), 23); /* (n + 127) << 23 */
   return wasm_f32x4_mul(p, scale);
 }
 
@@ -164,32 +169,172 @@ static inline v128_t log1p_unit(v128_t e) {
 
 /*
  * Over n elements (a multiple of 4: the caller pads with mask = 0, c = 0): x, z the raw bits,
- * mask 1 where kept and 0 where masked, c reduceLoss's coefficients, pw the positive weights (or null: the
- * scalar pw_scalar). Writes grad = c·dℓ/dx and, if values is not null, values = c·ℓ; returns Σ c·ℓ.
- * z is label-smoothed as z·z_scale + z_shift.
+ * mask 1 where kept and 0 where masked, c reduceLoss's coefficients (or null: c = mask·c_scalar),
+ * pw the positive weights (or null: the scalar pw_scalar). Writes grad = c·dℓ/dx and, if values is
+ * not null, values = c·ℓ; returns Σ c·ℓ, or NaN when a kept target lies outside [0, 1] (the
+ * caller's checks then name it). z is label-smoothed as z·z_scale + z_shift.
  */
 EXPORT(bce_logits)
-double bce_logits(const v128_t *x, const v128_t *z, const v128_t *mask, const v128_t *c, const v128_t *pw, float pw_scalar,
+double bce_logits(const v128_t *x, const v128_t *z, const v128_t *mask, const v128_t *c, float c_scalar, const v128_t *pw, float pw_scalar,
                   float z_scale, float z_shift, v128_t *grad, v128_t *values, int n) {
   v128_t total_lo = wasm_f64x2_splat(0.0), total_hi = total_lo, zero = wasm_f32x4_splat(0.0f), one = wasm_f32x4_splat(1.0f);
+  v128_t outside = zero; /* lanes with a kept target outside [0, 1] (NaN included) */
   for (int i = 0; i < n / 4; i++) {
     v128_t k = wasm_f32x4_ne(wasm_v128_load(mask + i), zero); /* all ones where kept */
-    v128_t xi = wasm_v128_and(wasm_v128_load(x + i), k);
-    v128_t zi = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_and(wasm_v128_load(z + i), k), wasm_f32x4_splat(z_scale)), wasm_f32x4_splat(z_shift));
-    v128_t pwi = pw ? wasm_v128_load(pw + i) : wasm_f32x4_splat(pw_scalar), ci = wasm_v128_load(c + i);
+    v128_t xi = wasm_v128_and(wasm_v128_load(x + i), k), z_raw = wasm_v128_and(wasm_v128_load(z + i), k);
+    outside = wasm_v128_or(outside, wasm_v128_andnot(k, wasm_v128_and(wasm_f32x4_ge(z_raw, zero), wasm_f32x4_le(z_raw, one))));
+    v128_t zi = wasm_f32x4_add(wasm_f32x4_mul(z_raw, wasm_f32x4_splat(z_scale)), wasm_f32x4_splat(z_shift));
+    v128_t pwi = pw ? wasm_v128_load(pw + i) : wasm_f32x4_splat(pw_scalar);
+    v128_t ci = c ? wasm_v128_load(c + i) : wasm_v128_and(k, wasm_f32x4_splat(c_scalar)); /* c = mask·u */
     v128_t e = exp_nonpositive(wasm_f32x4_neg(wasm_f32x4_abs(xi))), log1p_e = log1p_unit(e);
     v128_t r = wasm_f32x4_div(one, wasm_f32x4_add(one, e)), er = wasm_f32x4_mul(e, r);
     v128_t negative = wasm_i32x4_shr(xi, 31); /* all ones where x's sign bit is set */
     v128_t s = wasm_v128_bitselect(er, r, negative), s_bar = wasm_v128_bitselect(r, er, negative);
     v128_t one_minus_z = wasm_f32x4_sub(one, zi), pwz = wasm_f32x4_mul(pwi, zi);
-    v128_t l = wasm_f32x4_add(wasm_f32x4_mul(one_minus_z, wasm_f32x4_add(wasm_f32x4_max(xi, zero), log1p_e)),
-                              wasm_f32x4_mul(pwz, wasm_f32x4_add(wasm_f32x4_max(wasm_f32x4_neg(xi), zero), log1p_e)));
+    v128_t l = wasm_f32x4_add(wasm_f32x4_mul(one_minus_z, wasm_f32x4_add(wasm_f32x4_pmax(xi, zero), log1p_e)),
+                              wasm_f32x4_mul(pwz, wasm_f32x4_add(wasm_f32x4_pmax(wasm_f32x4_neg(xi), zero), log1p_e)));
     v128_t cl = wasm_f32x4_mul(ci, l);
     wasm_v128_store(grad + i, wasm_f32x4_mul(ci, wasm_f32x4_sub(wasm_f32x4_mul(one_minus_z, s), wasm_f32x4_mul(pwz, s_bar))));
     if (values) wasm_v128_store(values + i, cl);
     total_lo = wasm_f64x2_add(total_lo, wasm_f64x2_promote_low_f32x4(cl));
     total_hi = wasm_f64x2_add(total_hi, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(cl, cl, 2, 3, 2, 3)));
   }
+  if (wasm_v128_any_true(outside)) return __builtin_nan("");
   v128_t t = wasm_f64x2_add(total_lo, total_hi);
   return wasm_f64x2_extract_lane(t, 0) + wasm_f64x2_extract_lane(t, 1);
+}
+
+/* ---- elementwise rows ---- */
+
+/*
+ * Binary row kernels: out[i] = a[i·sa] ⊕ b[i·sb] for i < n, with sa and sb each 0 (one value,
+ * broadcast) or 1 (a contiguous row). Single-precision + − × ÷, min, max and the comparisons give
+ * exactly what the JS kernels give (a double result rounded once to float32 is the correctly
+ * rounded float32 result for + − × ÷), so the two sets agree bit for bit. Comparisons write 1 or 0.
+ * The tail past a multiple of 4 runs the same vector expression on splatted values.
+ */
+static inline v128_t row_operand(const float *p, int s, int i) { return s ? wasm_v128_load(p + i) : wasm_f32x4_splat(p[0]); }
+#define ONE_IF(mask) wasm_v128_and(mask, wasm_f32x4_splat(1.0f))
+#define BINARY_ROW(name, EXPR)                                                                     \
+  EXPORT(name) void name(float *out, const float *a, int sa, const float *b, int sb, int n) {      \
+    int i = 0;                                                                                     \
+    for (; i + 4 <= n; i += 4) {                                                                   \
+      v128_t x = row_operand(a, sa, i), y = row_operand(b, sb, i);                                 \
+      wasm_v128_store(out + i, EXPR);                                                              \
+    }                                                                                              \
+    for (; i < n; i++) {                                                                           \
+      v128_t x = wasm_f32x4_splat(a[i * sa]), y = wasm_f32x4_splat(b[i * sb]);                     \
+      out[i] = wasm_f32x4_extract_lane(EXPR, 0);                                                   \
+    }                                                                                              \
+  }
+BINARY_ROW(row_add, wasm_f32x4_add(x, y))
+BINARY_ROW(row_sub, wasm_f32x4_sub(x, y))
+BINARY_ROW(row_mul, wasm_f32x4_mul(x, y))
+BINARY_ROW(row_div, wasm_f32x4_div(x, y))
+BINARY_ROW(row_maximum, wasm_f32x4_max(x, y))
+BINARY_ROW(row_minimum, wasm_f32x4_min(x, y))
+BINARY_ROW(row_eq, ONE_IF(wasm_f32x4_eq(x, y)))
+BINARY_ROW(row_ne, ONE_IF(wasm_f32x4_ne(x, y)))
+BINARY_ROW(row_lt, ONE_IF(wasm_f32x4_lt(x, y)))
+BINARY_ROW(row_le, ONE_IF(wasm_f32x4_le(x, y)))
+BINARY_ROW(row_gt, ONE_IF(wasm_f32x4_gt(x, y)))
+BINARY_ROW(row_ge, ONE_IF(wasm_f32x4_ge(x, y)))
+
+/* ---- exp and softmax ---- */
+
+/*
+ * exp(t) over the whole float32 range, as exp_nonpositive (t = n·ln2 + r, e^r by its Taylor
+ * series, n rounded by a shifted add), with 2ⁿ applied as 2^⌊n/2⌋ · 2^(n − ⌊n/2⌋): both factors
+ * are normal floats, so a result in the subnormal range is rounded once, by the last product.
+ * t is clamped to [−104, 88.8] (below: the result rounds to 0; above: the product overflows to
+ * ∞); pmin/pmax keep a NaN t as NaN.
+ */
+static inline v128_t exp_full(v128_t t) {
+  t = wasm_f32x4_pmin(wasm_f32x4_pmax(t, wasm_f32x4_splat(-104.0f)), wasm_f32x4_splat(88.8f));
+  v128_t shifted = wasm_f32x4_add(wasm_f32x4_mul(t, wasm_f32x4_splat(1.44269504f)), wasm_f32x4_splat(12582912.0f));
+  v128_t n = wasm_f32x4_sub(shifted, wasm_f32x4_splat(12582912.0f));
+  v128_t r = wasm_f32x4_sub(wasm_f32x4_sub(t, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f))), wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
+  v128_t p = wasm_f32x4_splat(1.0f / 5040);
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 720));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 120));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 24));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 6));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(0.5f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
+  v128_t ni = wasm_i32x4_sub(shifted, wasm_i32x4_splat(0x4B400000)); /* n as an integer */
+  v128_t half = wasm_i32x4_shr(ni, 1), rest = wasm_i32x4_sub(ni, half);
+  v128_t bias = wasm_i32x4_splat(127);
+  p = wasm_f32x4_mul(p, wasm_i32x4_shl(wasm_i32x4_add(half, bias), 23));
+  return wasm_f32x4_mul(p, wasm_i32x4_shl(wasm_i32x4_add(rest, bias), 23));
+}
+
+/* relu as the JS kernel computes it, on the bits: where the sign bit is set (x >> 31 all ones), +0. */
+static inline v128_t relu_bits(v128_t x) { return wasm_v128_andnot(x, wasm_i32x4_shr(x, 31)); }
+
+/* Unary kernels: out[i] = f(x[i]) over n floats; the tail runs the vector f on splatted values. */
+#define UNARY(name, F)                                                                             \
+  EXPORT(name) void name(float *out, const float *x, int n) {                                      \
+    int i = 0;                                                                                     \
+    for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, F(wasm_v128_load(x + i)));                 \
+    for (; i < n; i++) out[i] = wasm_f32x4_extract_lane(F(wasm_f32x4_splat(x[i])), 0);             \
+  }
+UNARY(unary_exp, exp_full)
+UNARY(unary_relu, relu_bits)
+
+/* The largest of a row's k values, NaN if any is NaN (f32x4.max propagates NaN). */
+static float row_max(const float *x, int k) {
+  v128_t m = wasm_f32x4_splat(-__builtin_inff());
+  int j = 0;
+  for (; j + 4 <= k; j += 4) m = wasm_f32x4_max(m, wasm_v128_load(x + j));
+  for (; j < k; j++) m = wasm_f32x4_max(m, wasm_f32x4_splat(x[j]));
+  m = wasm_f32x4_max(m, wasm_i32x4_shuffle(m, m, 2, 3, 0, 1));
+  m = wasm_f32x4_max(m, wasm_i32x4_shuffle(m, m, 1, 0, 3, 2));
+  return wasm_f32x4_extract_lane(m, 0);
+}
+
+/* log s in double for a row's Σ exp: s = 2ᵏ·m, m in [√½, √2), log m = 2·atanh(f), f = (m − 1)/(m + 1). */
+static double log_of_sum(double s) {
+  if (!(s > 0 && s < __builtin_inf())) return s == 0 ? -__builtin_inf() : s; /* 0 → −∞; ∞ and NaN stay */
+  union { double d; unsigned long long u; } v = { s };
+  int k = (int)((v.u >> 52) & 0x7ff) - 1023; /* s ≥ e⁻¹⁰⁴ here: never subnormal */
+  v.u = (v.u & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL;
+  double m = v.d;
+  if (m > 1.4142135623730951) { m *= 0.5; k++; }
+  double f = (m - 1) / (m + 1), f2 = f * f, term = f, sum = 0;
+  for (int i = 1; i < 30; i += 2, term *= f2) sum += term / i; /* |f| ≤ 0.172: 14 terms reach 1e-17 */
+  return k * 0.6931471805599453 + 2 * sum;
+}
+
+/*
+ * Softmax (or log-softmax) of `rows` contiguous rows of k values, stable: with m the row's maximum
+ * (0 when it is ±∞, so such rows give NaN, as the JS kernel), e = exp(x − m) and s = Σe in double,
+ * out = e·(1/s), or out = x − (m + log s) for log-softmax, each rounded once from double.
+ */
+EXPORT(softmax_rows) void softmax_rows(float *out, const float *x, int rows, int k, int log) {
+  for (int row = 0; row < rows; row++, x += k, out += k) {
+    float m = row_max(x, k);
+    if (m == __builtin_inff() || m == -__builtin_inff()) m = 0;
+    v128_t mv = wasm_f32x4_splat(m), s2 = wasm_f64x2_splat(0.0);
+    double s = 0;
+    int j = 0;
+    for (; j + 4 <= k; j += 4) {
+      v128_t e = exp_full(wasm_f32x4_sub(wasm_v128_load(x + j), mv));
+      if (!log) wasm_v128_store(out + j, e);
+      s2 = wasm_f64x2_add(s2, wasm_f64x2_add(wasm_f64x2_promote_low_f32x4(e), wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(e, e, 2, 3, 2, 3))));
+    }
+    for (; j < k; j++) {
+      float e = wasm_f32x4_extract_lane(exp_full(wasm_f32x4_splat(x[j] - m)), 0);
+      if (!log) out[j] = e;
+      s += e;
+    }
+    s += wasm_f64x2_extract_lane(s2, 0) + wasm_f64x2_extract_lane(s2, 1);
+    if (log) {
+      double lse = m + log_of_sum(s);
+      for (j = 0; j < k; j++) out[j] = (float)(x[j] - lse);
+    } else {
+      double scale = 1 / s;
+      for (j = 0; j < k; j++) out[j] = (float)(out[j] * scale);
+    }
+  }
 }
