@@ -207,38 +207,36 @@ double bce_logits(const v128_t *x, const v128_t *z, const v128_t *mask, const v1
 /* ---- elementwise rows ---- */
 
 /*
- * Binary row kernels: out[i] = a[i·sa] ⊕ b[i·sb] for i < n, with sa and sb each 0 (one value,
- * broadcast) or 1 (a contiguous row). Single-precision + − × ÷, min, max and the comparisons give
- * exactly what the JS kernels give (a double result rounded once to float32 is the correctly
- * rounded float32 result for + − × ÷), so the two sets agree bit for bit. Comparisons write 1 or 0.
- * The tail past a multiple of 4 runs the same vector expression on splatted values.
+ * Binary kernels over contiguous rows: out[i] = a[i] ⊕ b[i] for i < n, n a multiple of 4 (the
+ * caller pads, and fills a broadcast value across a row). Single-precision + − × ÷, min, max and the
+ * comparisons give exactly what the JS kernels give (a double result rounded once to float32 is
+ * the correctly rounded float32 result for + − × ÷), so the two sets agree bit for bit.
+ * Comparisons write 1 or 0. One function with the op as a number (a predictable switch per
+ * vector) keeps the module small; minsize stops clang from copying the loop once per op.
  */
-static inline v128_t row_operand(const float *p, int s, int i) { return s ? wasm_v128_load(p + i) : wasm_f32x4_splat(p[0]); }
-#define ONE_IF(mask) wasm_v128_and(mask, wasm_f32x4_splat(1.0f))
-#define BINARY_ROW(name, EXPR)                                                                     \
-  EXPORT(name) void name(float *out, const float *a, int sa, const float *b, int sb, int n) {      \
-    int i = 0;                                                                                     \
-    for (; i + 4 <= n; i += 4) {                                                                   \
-      v128_t x = row_operand(a, sa, i), y = row_operand(b, sb, i);                                 \
-      wasm_v128_store(out + i, EXPR);                                                              \
-    }                                                                                              \
-    for (; i < n; i++) {                                                                           \
-      v128_t x = wasm_f32x4_splat(a[i * sa]), y = wasm_f32x4_splat(b[i * sb]);                     \
-      out[i] = wasm_f32x4_extract_lane(EXPR, 0);                                                   \
-    }                                                                                              \
+enum { ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM, EQ, NE, LT, LE, GT, GE };
+static inline v128_t one_if(v128_t mask) { return wasm_v128_and(mask, wasm_f32x4_splat(1.0f)); }
+
+EXPORT(binary_rows) __attribute__((minsize)) void binary_rows(int op, float *out, const float *a, const float *b, int n) {
+  for (int i = 0; i < n; i += 4) {
+    v128_t x = wasm_v128_load(a + i), y = wasm_v128_load(b + i), r;
+    switch (op) {
+      case ADD: r = wasm_f32x4_add(x, y); break;
+      case SUB: r = wasm_f32x4_sub(x, y); break;
+      case MUL: r = wasm_f32x4_mul(x, y); break;
+      case DIV: r = wasm_f32x4_div(x, y); break;
+      case MAXIMUM: r = wasm_f32x4_max(x, y); break;
+      case MINIMUM: r = wasm_f32x4_min(x, y); break;
+      case EQ: r = one_if(wasm_f32x4_eq(x, y)); break;
+      case NE: r = one_if(wasm_f32x4_ne(x, y)); break;
+      case LT: r = one_if(wasm_f32x4_lt(x, y)); break;
+      case LE: r = one_if(wasm_f32x4_le(x, y)); break;
+      case GT: r = one_if(wasm_f32x4_gt(x, y)); break;
+      default: r = one_if(wasm_f32x4_ge(x, y)); break;
+    }
+    wasm_v128_store(out + i, r);
   }
-BINARY_ROW(row_add, wasm_f32x4_add(x, y))
-BINARY_ROW(row_sub, wasm_f32x4_sub(x, y))
-BINARY_ROW(row_mul, wasm_f32x4_mul(x, y))
-BINARY_ROW(row_div, wasm_f32x4_div(x, y))
-BINARY_ROW(row_maximum, wasm_f32x4_max(x, y))
-BINARY_ROW(row_minimum, wasm_f32x4_min(x, y))
-BINARY_ROW(row_eq, ONE_IF(wasm_f32x4_eq(x, y)))
-BINARY_ROW(row_ne, ONE_IF(wasm_f32x4_ne(x, y)))
-BINARY_ROW(row_lt, ONE_IF(wasm_f32x4_lt(x, y)))
-BINARY_ROW(row_le, ONE_IF(wasm_f32x4_le(x, y)))
-BINARY_ROW(row_gt, ONE_IF(wasm_f32x4_gt(x, y)))
-BINARY_ROW(row_ge, ONE_IF(wasm_f32x4_ge(x, y)))
+}
 
 /* ---- exp and softmax ---- */
 
@@ -272,22 +270,25 @@ static inline v128_t exp_full(v128_t t) {
 /* relu as the JS kernel computes it, on the bits: where the sign bit is set (x >> 31 all ones), +0. */
 static inline v128_t relu_bits(v128_t x) { return wasm_v128_andnot(x, wasm_i32x4_shr(x, 31)); }
 
-/* Unary kernels: out[i] = f(x[i]) over n floats; the tail runs the vector f on splatted values. */
-#define UNARY(name, F)                                                                             \
-  EXPORT(name) void name(float *out, const float *x, int n) {                                      \
-    int i = 0;                                                                                     \
-    for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, F(wasm_v128_load(x + i)));                 \
-    for (; i < n; i++) out[i] = wasm_f32x4_extract_lane(F(wasm_f32x4_splat(x[i])), 0);             \
-  }
-UNARY(unary_exp, exp_full)
-UNARY(unary_relu, relu_bits)
+/* Unary kernels: out[i] = f(x[i]) over n floats, n a multiple of 4 (the caller pads). */
+enum { EXP, RELU };
+EXPORT(unary_rows) __attribute__((minsize)) void unary_rows(int op, float *out, const float *x, int n) {
+  for (int i = 0; i < n; i += 4) wasm_v128_store(out + i, op == EXP ? exp_full(wasm_v128_load(x + i)) : relu_bits(wasm_v128_load(x + i)));
+}
+
+/*
+ * Four values of a row of k from index j, lanes at k and past it read as −∞ (they add nothing to
+ * a maximum, and exp gives 0 for them). The caller leaves 16 bytes after the last row readable.
+ */
+static inline v128_t row_load(const float *x, int j, int k) {
+  v128_t inside = wasm_i32x4_lt(wasm_i32x4_make(0, 1, 2, 3), wasm_i32x4_splat(k - j));
+  return wasm_v128_bitselect(wasm_v128_load(x + j), wasm_f32x4_splat(-__builtin_inff()), inside);
+}
 
 /* The largest of a row's k values, NaN if any is NaN (f32x4.max propagates NaN). */
 static float row_max(const float *x, int k) {
   v128_t m = wasm_f32x4_splat(-__builtin_inff());
-  int j = 0;
-  for (; j + 4 <= k; j += 4) m = wasm_f32x4_max(m, wasm_v128_load(x + j));
-  for (; j < k; j++) m = wasm_f32x4_max(m, wasm_f32x4_splat(x[j]));
+  for (int j = 0; j < k; j += 4) m = wasm_f32x4_max(m, row_load(x, j, k));
   m = wasm_f32x4_max(m, wasm_i32x4_shuffle(m, m, 2, 3, 0, 1));
   m = wasm_f32x4_max(m, wasm_i32x4_shuffle(m, m, 1, 0, 3, 2));
   return wasm_f32x4_extract_lane(m, 0);
@@ -309,32 +310,26 @@ static double log_of_sum(double s) {
 /*
  * Softmax (or log-softmax) of `rows` contiguous rows of k values, stable: with m the row's maximum
  * (0 when it is ±∞, so such rows give NaN, as the JS kernel), e = exp(x − m) and s = Σe in double,
- * out = e·(1/s), or out = x − (m + log s) for log-softmax, each rounded once from double.
+ * out = e·(1/s), or out = x − (m + log s) for log-softmax, each rounded once from double. The
+ * caller leaves 16 bytes after the rows readable and writable.
  */
 EXPORT(softmax_rows) void softmax_rows(float *out, const float *x, int rows, int k, int log) {
   for (int row = 0; row < rows; row++, x += k, out += k) {
     float m = row_max(x, k);
     if (m == __builtin_inff() || m == -__builtin_inff()) m = 0;
     v128_t mv = wasm_f32x4_splat(m), s2 = wasm_f64x2_splat(0.0);
-    double s = 0;
-    int j = 0;
-    for (; j + 4 <= k; j += 4) {
-      v128_t e = exp_full(wasm_f32x4_sub(wasm_v128_load(x + j), mv));
+    for (int j = 0; j < k; j += 4) { /* the last vector may store up to 3 values past the row: the next row overwrites them */
+      v128_t e = exp_full(wasm_f32x4_sub(row_load(x, j, k), mv));
       if (!log) wasm_v128_store(out + j, e);
       s2 = wasm_f64x2_add(s2, wasm_f64x2_add(wasm_f64x2_promote_low_f32x4(e), wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(e, e, 2, 3, 2, 3))));
     }
-    for (; j < k; j++) {
-      float e = wasm_f32x4_extract_lane(exp_full(wasm_f32x4_splat(x[j] - m)), 0);
-      if (!log) out[j] = e;
-      s += e;
-    }
-    s += wasm_f64x2_extract_lane(s2, 0) + wasm_f64x2_extract_lane(s2, 1);
+    double s = wasm_f64x2_extract_lane(s2, 0) + wasm_f64x2_extract_lane(s2, 1);
     if (log) {
       double lse = m + log_of_sum(s);
-      for (j = 0; j < k; j++) out[j] = (float)(x[j] - lse);
+      _Pragma("clang loop vectorize(disable) unroll(disable)") for (int j = 0; j < k; j++) out[j] = (float)(x[j] - lse);
     } else {
       double scale = 1 / s;
-      for (j = 0; j < k; j++) out[j] = (float)(out[j] * scale);
+      _Pragma("clang loop vectorize(disable) unroll(disable)") for (int j = 0; j < k; j++) out[j] = (float)(out[j] * scale);
     }
   }
 }

@@ -24,10 +24,8 @@ export interface KernelExports {
   gemm_packed(c: number, pa: number, b: number, ldb: number, M: number, K: number, N: number, iBegin: number, iEnd: number): void;
   packed_a_floats(M: number, K: number): number;
   packed_b_floats(K: number, N: number): number;
-  /** out[i] = a[i·sa] ⊕ b[i·sb] (BINARY_ROW in kernels.c). */
-  [rowKernel: `row_${string}`]: (out: number, a: number, sa: number, b: number, sb: number, n: number) => void;
-  /** out[i] = f(x[i]) (UNARY in kernels.c). */
-  [unaryKernel: `unary_${string}`]: (out: number, x: number, n: number) => void;
+  binary_rows(op: number, out: number, a: number, b: number, n: number): void;
+  unary_rows(op: number, out: number, x: number, n: number): void;
   softmax_rows(out: number, x: number, rows: number, k: number, log: number): void;
   bce_logits(x: number, z: number, mask: number, c: number, cScalar: number, pw: number, pwScalar: number, zScale: number, zShift: number, grad: number, values: number, n: number): number;
 }
