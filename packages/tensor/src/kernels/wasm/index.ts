@@ -1,4 +1,5 @@
 import type { Kernels } from "../index.js";
+import { wasmBiasActivationGradInto, wasmBiasActivationInto, wasmCol2imInto, wasmIm2colInto, wasmMaxPoolAdjointInto, wasmMaxPoolInto } from "./conv.js";
 import { wasmBceLogitsInto } from "./losses.js";
 import { wasmMatmulInto } from "./matmul.js";
 import { currentRuntime } from "./runtime.js";
@@ -12,6 +13,12 @@ export const wasmKernels: Partial<Kernels> & { name: string } = {
   name: "wasm",
   matmul: wasmMatmulInto,
   bceLogits: wasmBceLogitsInto,
+  im2col: wasmIm2colInto,
+  col2im: wasmCol2imInto,
+  maxPool: wasmMaxPoolInto,
+  maxPoolAdjoint: wasmMaxPoolAdjointInto,
+  biasActivation: wasmBiasActivationInto,
+  biasActivationGrad: wasmBiasActivationGradInto,
 };
 
 export { wasmSimdSupported, wasmRuntime } from "./runtime.js";
