@@ -271,10 +271,11 @@ void col2im(float *image, float *cols, const struct window *g) {
  * Max pooling with its argmax (the flat index of the input element that won), the rule of conv.ts:
  * the first tap inside the window starts, a later tap replaces it when greater or NaN (so the first
  * maximum wins, and the last NaN). Four channels at a time as f32x4 with a lane mask, then a
- * scalar tail. A window with no tap inside gives −∞ and −1.
+ * scalar tail. A window with no tap inside gives −∞ and −1; the indices start at index_base (the
+ * offset of image in the whole batch, when the caller goes image by image).
  */
 EXPORT(max_pool)
-void max_pool(float *out, int *argmax, const float *image, const struct window *g) {
+void max_pool(float *out, int *argmax, const float *image, const struct window *g, int index_base) {
   int c = g->c, tap_step = g->dw * c;
   for (int b = 0; b < g->n; b++)
     for (int y = 0; y < g->oh; y++) {
@@ -289,7 +290,7 @@ void max_pool(float *out, int *argmax, const float *image, const struct window *
           v128_t best = wasm_f32x4_splat(-__builtin_inff()), at = wasm_i32x4_splat(-1);
           for (int i = i0, started = 0; i < i1; i++)
             for (int j = j0, src = first + (i - i0) * g->dh * g->w * c + ch; j < j1; j++, src += tap_step) {
-              v128_t v = wasm_v128_load(image + src), idx = wasm_i32x4_add(wasm_i32x4_splat(src), wasm_i32x4_make(0, 1, 2, 3));
+              v128_t v = wasm_v128_load(image + src), idx = wasm_i32x4_add(wasm_i32x4_splat(index_base + src), wasm_i32x4_make(0, 1, 2, 3));
               v128_t take = started ? wasm_v128_or(wasm_f32x4_gt(v, best), wasm_f32x4_ne(v, v)) : wasm_i32x4_splat(-1);
               best = wasm_v128_bitselect(v, best, take);
               at = wasm_v128_bitselect(idx, at, take);
@@ -304,7 +305,7 @@ void max_pool(float *out, int *argmax, const float *image, const struct window *
           for (int i = i0; i < i1; i++)
             for (int j = j0, src = first + (i - i0) * g->dh * g->w * c + ch; j < j1; j++, src += tap_step) {
               float v = image[src];
-              if (v > best || at == -1 || v != v) { best = v; at = src; }
+              if (v > best || at == -1 || v != v) { best = v; at = index_base + src; }
             }
           out[ch] = best;
           argmax[ch] = at;
@@ -342,12 +343,12 @@ void bias_activation(float *out, const float *y, const float *bias, int rows, in
 }
 
 /*
- * Its gradient: gy = g·[out > 0] for ReLU (a product: −0 and NaN as in JS; g itself for the identity), and sums[c] = Σ over rows
- * of gy[row, c], accumulated in float64 row by row (the JS kernel's order, so equal to it).
+ * Its gradient: gy = g·[out > 0] for ReLU (a product: −0 and NaN as in JS; g itself for the
+ * identity), and sums[c] += Σ over rows of gy[row, c], accumulated in float64 row by row (the JS
+ * kernel's order, so equal to it; the caller zeroes sums before the first block of rows).
  */
 EXPORT(bias_activation_grad)
 void bias_activation_grad(float *gy, double *sums, const float *g, const float *out, int rows, int C, int relu) {
-  __builtin_memset(sums, 0, (unsigned long)C * 8);
   v128_t zero = wasm_f32x4_splat(0.0f), one = wasm_f32x4_splat(1.0f);
   for (int r = 0; r < rows; r++, gy += C, g += C, out += C) {
     int c = 0;

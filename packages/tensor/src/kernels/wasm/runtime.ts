@@ -27,7 +27,7 @@ export interface KernelExports {
   bce_logits(x: number, z: number, mask: number, c: number, pw: number, pwScalar: number, zScale: number, zShift: number, grad: number, values: number, n: number): number;
   im2col(cols: number, image: number, window: number): void;
   col2im(image: number, cols: number, window: number): void;
-  max_pool(out: number, argmax: number, image: number, window: number): void;
+  max_pool(out: number, argmax: number, image: number, window: number, indexBase: number): void;
   max_pool_adjoint(dImage: number, imageSize: number, dOut: number, argmax: number, n: number): void;
   bias_activation(out: number, y: number, bias: number, rows: number, C: number, relu: number): void;
   bias_activation_grad(gy: number, sums: number, g: number, out: number, rows: number, C: number, relu: number): void;
