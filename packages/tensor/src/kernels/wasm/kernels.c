@@ -209,6 +209,8 @@ static inline int ceil_div(int a, int b) { return a >= 0 ? (a + b - 1) / b : -(-
 
 /* The taps [*lo, *hi) of one axis that fall inside [0, size) (conv.ts's firstInside / endInside). */
 static inline void inside(int y, int stride, int pad, int dilation, int taps, int size, int *lo, int *hi) {
+  int start = y * stride - pad;
+  if (start >= 0 && start + (taps - 1) * dilation < size) { *lo = 0; *hi = taps; return; } /* all inside: no divisions */
   *lo = max_int(0, ceil_div(pad - y * stride, dilation));
   *hi = max_int(*lo, min_int(taps, ceil_div(size + pad - y * stride, dilation)));
 }
