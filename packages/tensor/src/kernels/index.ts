@@ -3,6 +3,7 @@ import { matmulInto } from "./matmul.js";
 import { col2imInto, im2colInto, maxPoolInto, maxPoolAdjointInto, avgPoolInto, avgPoolAdjointInto } from "./conv.js";
 import { reduceKernels, softmaxInto } from "./reduce.js";
 import { bceLogitsInto } from "./losses.js";
+import { biasActivationGradInto, biasActivationInto } from "./bias.js";
 import { wasmKernels, wasmSimdSupported } from "./wasm/index.js";
 
 /**
@@ -26,6 +27,9 @@ export interface Kernels {
   avgPoolAdjoint: typeof avgPoolAdjointInto;
   /** The fused masked BCE from logits (forward value and gradient in one pass). */
   bceLogits: typeof bceLogitsInto;
+  /** Bias + activation of Dense and Conv2D, and its gradient (with the bias's). */
+  biasActivation: typeof biasActivationInto;
+  biasActivationGrad: typeof biasActivationGradInto;
 }
 
 export const jsKernels: Kernels = {
@@ -43,6 +47,8 @@ export const jsKernels: Kernels = {
   avgPool: avgPoolInto,
   avgPoolAdjoint: avgPoolAdjointInto,
   bceLogits: bceLogitsInto,
+  biasActivation: biasActivationInto,
+  biasActivationGrad: biasActivationGradInto,
 };
 
 /** The kernel sets by name: "auto" is WebAssembly SIMD where the runtime has it, plain JS otherwise. */

@@ -1,5 +1,6 @@
 import type { Kernels } from "../index.js";
 import { wasmBinaryKernels } from "./elementwise.js";
+import { wasmBiasActivationGradInto, wasmBiasActivationInto, wasmCol2imInto, wasmIm2colInto, wasmMaxPoolAdjointInto, wasmMaxPoolInto } from "./conv.js";
 import { wasmBceLogitsInto } from "./losses.js";
 import { wasmMatmulInto } from "./matmul.js";
 import { wasmSoftmaxInto, wasmUnaryKernels } from "./unary.js";
@@ -17,6 +18,12 @@ export const wasmKernels: Partial<Kernels> & { name: string } = {
   softmax: wasmSoftmaxInto,
   matmul: wasmMatmulInto,
   bceLogits: wasmBceLogitsInto,
+  im2col: wasmIm2colInto,
+  col2im: wasmCol2imInto,
+  maxPool: wasmMaxPoolInto,
+  maxPoolAdjoint: wasmMaxPoolAdjointInto,
+  biasActivation: wasmBiasActivationInto,
+  biasActivationGrad: wasmBiasActivationGradInto,
 };
 
 export { wasmSimdSupported, wasmRuntime } from "./runtime.js";

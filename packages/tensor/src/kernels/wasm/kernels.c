@@ -333,3 +333,178 @@ EXPORT(softmax_rows) void softmax_rows(float *out, const float *x, int rows, int
     }
   }
 }
+
+/* ---- convolution, pooling, bias + activation ---- */
+
+/*
+ * The geometry of a window sliding over an NHWC image, as conv.ts's Window2D (14 int32s in this
+ * module's memory): batch n, h×w pixels of c channels, a kh×kw window with strides (sh, sw),
+ * dilations (dh, dw), pt/pl padding rows/columns above/left, an oh×ow output. The pixel a window
+ * tap (i, j) of output (y, x) reads is (y·sh − pt + i·dh, x·sw − pl + j·dw).
+ */
+struct window { int n, h, w, c, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow; };
+
+static inline int max_int(int a, int b) { return a > b ? a : b; }
+static inline int ceil_div(int a, int b) { return a >= 0 ? (a + b - 1) / b : -(-a / b); } /* b > 0 */
+
+/* The taps [*lo, *hi) of one axis that fall inside [0, size) (conv.ts's firstInside / endInside). */
+static inline void inside(int y, int stride, int pad, int dilation, int taps, int size, int *lo, int *hi) {
+  int start = y * stride - pad;
+  if (start >= 0 && start + (taps - 1) * dilation < size) { *lo = 0; *hi = taps; return; } /* all inside: no divisions */
+  *lo = max_int(0, ceil_div(pad - y * stride, dilation));
+  *hi = max_int(*lo, min_int(taps, ceil_div(size + pad - y * stride, dilation)));
+}
+
+/* dst[0…n) = src[0…n), or += when add: f32x4 over the run, then a scalar tail. */
+static inline void copy_run(float *dst, const float *src, int n, int add) {
+  int e = 0;
+  if (add) {
+    for (; e + 4 <= n; e += 4) wasm_v128_store(dst + e, wasm_f32x4_add(wasm_v128_load(dst + e), wasm_v128_load(src + e)));
+    for (; e < n; e++) dst[e] += src[e];
+    return;
+  }
+  for (; e + 4 <= n; e += 4) wasm_v128_store(dst + e, wasm_v128_load(src + e));
+  for (; e < n; e++) dst[e] = src[e];
+}
+
+/*
+ * im2col (cols = the windows as rows, zeros where a tap is in the padding) and, with adjoint set,
+ * col2im (image += each column entry at the pixel it came from; the caller zeroes image). Both walk
+ * the taps inside the image as runs of c adjacent channels, or of kw·c values when dw = 1; the
+ * order of the sums is conv.ts's, so col2im equals the JS kernel exactly.
+ */
+static void window_rows(float *cols, float *image, const struct window *g, int adjoint) {
+  int c = g->c, row_len = g->kh * g->kw * c;
+  float *row = cols;
+  for (int b = 0; b < g->n; b++)
+    for (int y = 0; y < g->oh; y++) {
+      int i0, i1;
+      inside(y, g->sh, g->pt, g->dh, g->kh, g->h, &i0, &i1);
+      for (int x = 0; x < g->ow; x++, row += row_len) {
+        int j0, j1;
+        inside(x, g->sw, g->pl, g->dw, g->kw, g->w, &j0, &j1);
+        if (!adjoint && (i1 - i0) * (j1 - j0) < g->kh * g->kw) __builtin_memset(row, 0, (unsigned long)row_len * 4);
+        for (int i = i0; i < i1; i++) {
+          float *px = image + ((long)(b * g->h + y * g->sh - g->pt + i * g->dh) * g->w + x * g->sw - g->pl) * c;
+          float *tap = row + i * g->kw * c;
+          if (g->dw == 1) { /* the taps j0…j1 of this row are adjacent pixels */
+            if (adjoint) copy_run(px + j0 * c, tap + j0 * c, (j1 - j0) * c, 1);
+            else copy_run(tap + j0 * c, px + j0 * c, (j1 - j0) * c, 0);
+            continue;
+          }
+          for (int j = j0; j < j1; j++) {
+            if (adjoint) copy_run(px + j * g->dw * c, tap + j * c, c, 1);
+            else copy_run(tap + j * c, px + j * g->dw * c, c, 0);
+          }
+        }
+      }
+    }
+}
+
+EXPORT(im2col) void im2col(float *cols, float *image, const struct window *g) { window_rows(cols, image, g, 0); }
+
+EXPORT(col2im)
+void col2im(float *image, float *cols, const struct window *g) {
+  __builtin_memset(image, 0, (unsigned long)g->n * g->h * g->w * g->c * 4);
+  window_rows(cols, image, g, 1);
+}
+
+/*
+ * Max pooling with its argmax (the flat index of the input element that won), the rule of conv.ts:
+ * the first tap inside the window starts, a later tap replaces it when greater or NaN (so the first
+ * maximum wins, and the last NaN). Four channels at a time as f32x4 with a lane mask, then a
+ * scalar tail. A window with no tap inside gives −∞ and −1; the indices start at index_base (the
+ * offset of image in the whole batch, when the caller goes image by image).
+ */
+EXPORT(max_pool)
+void max_pool(float *out, int *argmax, const float *image, const struct window *g, int index_base) {
+  int c = g->c, tap_step = g->dw * c;
+  for (int b = 0; b < g->n; b++)
+    for (int y = 0; y < g->oh; y++) {
+      int i0, i1;
+      inside(y, g->sh, g->pt, g->dh, g->kh, g->h, &i0, &i1);
+      for (int x = 0; x < g->ow; x++, out += c, argmax += c) {
+        int j0, j1;
+        inside(x, g->sw, g->pl, g->dw, g->kw, g->w, &j0, &j1);
+        int first = ((b * g->h + y * g->sh - g->pt + i0 * g->dh) * g->w + x * g->sw - g->pl + j0 * g->dw) * c;
+        int ch = 0;
+        for (; ch + 4 <= c; ch += 4) {
+          v128_t best = wasm_f32x4_splat(-__builtin_inff()), at = wasm_i32x4_splat(-1);
+          for (int i = i0, started = 0; i < i1; i++)
+            for (int j = j0, src = first + (i - i0) * g->dh * g->w * c + ch; j < j1; j++, src += tap_step) {
+              v128_t v = wasm_v128_load(image + src), idx = wasm_i32x4_add(wasm_i32x4_splat(index_base + src), wasm_i32x4_make(0, 1, 2, 3));
+              v128_t take = started ? wasm_v128_or(wasm_f32x4_gt(v, best), wasm_f32x4_ne(v, v)) : wasm_i32x4_splat(-1);
+              best = wasm_v128_bitselect(v, best, take);
+              at = wasm_v128_bitselect(idx, at, take);
+              started = 1;
+            }
+          wasm_v128_store(out + ch, best);
+          wasm_v128_store(argmax + ch, at);
+        }
+        for (; ch < c; ch++) {
+          float best = -__builtin_inff();
+          int at = -1;
+          for (int i = i0; i < i1; i++)
+            for (int j = j0, src = first + (i - i0) * g->dh * g->w * c + ch; j < j1; j++, src += tap_step) {
+              float v = image[src];
+              if (v > best || at == -1 || v != v) { best = v; at = index_base + src; }
+            }
+          out[ch] = best;
+          argmax[ch] = at;
+        }
+      }
+    }
+}
+
+/* The adjoint of max_pool: d_image = 0, then each output gradient added onto the element that won. */
+EXPORT(max_pool_adjoint)
+void max_pool_adjoint(float *d_image, int image_size, const float *d_out, const int *argmax, int n) {
+  __builtin_memset(d_image, 0, (unsigned long)image_size * 4);
+  for (int i = 0; i < n; i++)
+    if (argmax[i] >= 0) d_image[argmax[i]] += d_out[i];
+}
+
+/*
+ * Bias + activation (nn's Dense and Conv2D): out = act(y + b), b repeated along the rows of C
+ * values; act is ReLU when relu is set (max with +0 through the sign bit, as the JS kernel: −0
+ * and negative NaNs become +0), the identity otherwise.
+ */
+EXPORT(bias_activation)
+void bias_activation(float *out, const float *y, const float *bias, int rows, int C, int relu) {
+  for (int r = 0; r < rows; r++, out += C, y += C) {
+    int c = 0;
+    for (; c + 4 <= C; c += 4) {
+      v128_t v = wasm_f32x4_add(wasm_v128_load(y + c), wasm_v128_load(bias + c));
+      wasm_v128_store(out + c, relu ? wasm_v128_andnot(v, wasm_i32x4_shr(v, 31)) : v);
+    }
+    for (; c < C; c++) {
+      float v = y[c] + bias[c];
+      out[c] = relu && __builtin_signbit(v) ? 0.0f : v;
+    }
+  }
+}
+
+/*
+ * Its gradient: gy = g·[out > 0] for ReLU (a product: −0 and NaN as in JS; g itself for the
+ * identity), and sums[c] += Σ over rows of gy[row, c], accumulated in float64 row by row (the JS
+ * kernel's order, so equal to it; the caller zeroes sums before the first block of rows).
+ */
+EXPORT(bias_activation_grad)
+void bias_activation_grad(float *gy, double *sums, const float *g, const float *out, int rows, int C, int relu) {
+  v128_t zero = wasm_f32x4_splat(0.0f), one = wasm_f32x4_splat(1.0f);
+  for (int r = 0; r < rows; r++, gy += C, g += C, out += C) {
+    int c = 0;
+    for (; c + 4 <= C; c += 4) {
+      v128_t v = wasm_v128_load(g + c);
+      if (relu) v = wasm_f32x4_mul(v, wasm_v128_and(one, wasm_f32x4_gt(wasm_v128_load(out + c), zero))); /* a product, as in JS: NaN·0 is NaN */
+      wasm_v128_store(gy + c, v);
+      wasm_v128_store(sums + c, wasm_f64x2_add(wasm_v128_load(sums + c), wasm_f64x2_promote_low_f32x4(v)));
+      wasm_v128_store(sums + c + 2, wasm_f64x2_add(wasm_v128_load(sums + c + 2), wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(v, v, 2, 3, 2, 3))));
+    }
+    for (; c < C; c++) {
+      float v = relu ? g[c] * (out[c] > 0 ? 1.0f : 0.0f) : g[c];
+      gy[c] = v;
+      sums[c] += v;
+    }
+  }
+}

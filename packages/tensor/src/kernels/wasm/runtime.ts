@@ -28,6 +28,12 @@ export interface KernelExports {
   unary_rows(op: number, out: number, x: number, n: number): void;
   softmax_rows(out: number, x: number, rows: number, k: number, log: number): void;
   bce_logits(x: number, z: number, mask: number, c: number, cScalar: number, pw: number, pwScalar: number, zScale: number, zShift: number, grad: number, values: number, n: number): number;
+  im2col(cols: number, image: number, window: number): void;
+  col2im(image: number, cols: number, window: number): void;
+  max_pool(out: number, argmax: number, image: number, window: number, indexBase: number): void;
+  max_pool_adjoint(dImage: number, imageSize: number, dOut: number, argmax: number, n: number): void;
+  bias_activation(out: number, y: number, bias: number, rows: number, C: number, relu: number): void;
+  bias_activation_grad(gy: number, sums: number, g: number, out: number, rows: number, C: number, relu: number): void;
 }
 
 const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
