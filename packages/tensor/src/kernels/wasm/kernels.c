@@ -126,15 +126,17 @@ EXPORT(packed_b_floats) int packed_b_floats(int K, int N) { return round_up(N, N
  */
 
 /*
- * exp(t) for t ≤ 0: t = n·ln2 + r with |r| ≤ ln2/2, e^r by its Taylor series to r⁷, 2ⁿ built in
- * the exponent bits. n is rounded by adding 1.5·2²³ (the sum's low mantissa bits are then n, as an
- * integer), cheaper than nearest + trunc_sat; pmax (one instruction) keeps a NaN t as NaN.
+ * exp(t) over the whole float32 range: t = n·ln2 + r with |r| ≤ ln2/2, e^r by its Taylor series
+ * to r⁷. n is rounded by adding 1.5·2²³ (the sum's low mantissa bits are then n, as an integer),
+ * cheaper than nearest + trunc_sat. 2ⁿ is applied as 2^⌊n/2⌋ · 2^(n − ⌊n/2⌋): both factors
+ * are normal floats, so a result in the subnormal range is rounded once, by the last product.
+ * t is clamped to [−104, 88.8] (below: the result rounds to 0; above: the product overflows to
+ * ∞); pmin/pmax keep a NaN t as NaN.
  */
-static inline v128_t exp_nonpositive(v128_t t) {
-  t = wasm_f32x4_pmax(t, wasm_f32x4_splat(-87.0f)); /* 2ⁿ stays a normal float */
+static inline v128_t exp_full(v128_t t) {
+  t = wasm_f32x4_pmin(wasm_f32x4_pmax(t, wasm_f32x4_splat(-104.0f)), wasm_f32x4_splat(88.8f));
   v128_t shifted = wasm_f32x4_add(wasm_f32x4_mul(t, wasm_f32x4_splat(1.44269504f)), wasm_f32x4_splat(12582912.0f));
   v128_t n = wasm_f32x4_sub(shifted, wasm_f32x4_splat(12582912.0f));
-  /* ln2 in two parts (the first has 9 significant bits, so n·ln2_hi is exact) */
   v128_t r = wasm_f32x4_sub(wasm_f32x4_sub(t, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f))), wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
   v128_t p = wasm_f32x4_splat(1.0f / 5040);
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 720));
@@ -144,8 +146,11 @@ static inline v128_t exp_nonpositive(v128_t t) {
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(0.5f));
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
-  v128_t scale = wasm_i32x4_shl(wasm_i32x4_sub(shifted, wasm_i32x4_splat(0x4B400000 - 127)), 23); /* (n + 127) << 23 */
-  return wasm_f32x4_mul(p, scale);
+  v128_t ni = wasm_i32x4_sub(shifted, wasm_i32x4_splat(0x4B400000)); /* n as an integer */
+  v128_t half = wasm_i32x4_shr(ni, 1), rest = wasm_i32x4_sub(ni, half);
+  v128_t bias = wasm_i32x4_splat(127);
+  p = wasm_f32x4_mul(p, wasm_i32x4_shl(wasm_i32x4_add(half, bias), 23));
+  return wasm_f32x4_mul(p, wasm_i32x4_shl(wasm_i32x4_add(rest, bias), 23));
 }
 
 /*
@@ -186,7 +191,7 @@ double bce_logits(const v128_t *x, const v128_t *z, const v128_t *mask, const v1
     v128_t zi = wasm_f32x4_add(wasm_f32x4_mul(z_raw, wasm_f32x4_splat(z_scale)), wasm_f32x4_splat(z_shift));
     v128_t pwi = pw ? wasm_v128_load(pw + i) : wasm_f32x4_splat(pw_scalar);
     v128_t ci = c ? wasm_v128_load(c + i) : wasm_v128_and(k, wasm_f32x4_splat(c_scalar)); /* c = mask·u */
-    v128_t e = exp_nonpositive(wasm_f32x4_neg(wasm_f32x4_abs(xi))), log1p_e = log1p_unit(e);
+    v128_t e = exp_full(wasm_f32x4_neg(wasm_f32x4_abs(xi))), log1p_e = log1p_unit(e);
     v128_t r = wasm_f32x4_div(one, wasm_f32x4_add(one, e)), er = wasm_f32x4_mul(e, r);
     v128_t negative = wasm_i32x4_shr(xi, 31); /* all ones where x's sign bit is set */
     v128_t s = wasm_v128_bitselect(er, r, negative), s_bar = wasm_v128_bitselect(r, er, negative);
@@ -240,32 +245,6 @@ EXPORT(binary_rows) __attribute__((minsize)) void binary_rows(int op, float *out
 
 /* ---- exp and softmax ---- */
 
-/*
- * exp(t) over the whole float32 range, as exp_nonpositive (t = n·ln2 + r, e^r by its Taylor
- * series, n rounded by a shifted add), with 2ⁿ applied as 2^⌊n/2⌋ · 2^(n − ⌊n/2⌋): both factors
- * are normal floats, so a result in the subnormal range is rounded once, by the last product.
- * t is clamped to [−104, 88.8] (below: the result rounds to 0; above: the product overflows to
- * ∞); pmin/pmax keep a NaN t as NaN.
- */
-static inline v128_t exp_full(v128_t t) {
-  t = wasm_f32x4_pmin(wasm_f32x4_pmax(t, wasm_f32x4_splat(-104.0f)), wasm_f32x4_splat(88.8f));
-  v128_t shifted = wasm_f32x4_add(wasm_f32x4_mul(t, wasm_f32x4_splat(1.44269504f)), wasm_f32x4_splat(12582912.0f));
-  v128_t n = wasm_f32x4_sub(shifted, wasm_f32x4_splat(12582912.0f));
-  v128_t r = wasm_f32x4_sub(wasm_f32x4_sub(t, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f))), wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
-  v128_t p = wasm_f32x4_splat(1.0f / 5040);
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 720));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 120));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 24));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 6));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(0.5f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
-  v128_t ni = wasm_i32x4_sub(shifted, wasm_i32x4_splat(0x4B400000)); /* n as an integer */
-  v128_t half = wasm_i32x4_shr(ni, 1), rest = wasm_i32x4_sub(ni, half);
-  v128_t bias = wasm_i32x4_splat(127);
-  p = wasm_f32x4_mul(p, wasm_i32x4_shl(wasm_i32x4_add(half, bias), 23));
-  return wasm_f32x4_mul(p, wasm_i32x4_shl(wasm_i32x4_add(rest, bias), 23));
-}
 
 /* relu as the JS kernel computes it, on the bits: where the sign bit is set (x >> 31 all ones), +0. */
 static inline v128_t relu_bits(v128_t x) { return wasm_v128_andnot(x, wasm_i32x4_shr(x, 31)); }
