@@ -2,7 +2,7 @@ import { ShapeError, checkArg, checkKind, fmtShape } from "../errors.js";
 import { NDArray, allocate } from "../ndarray.js";
 import { describeValue } from "../options.js";
 import { type Shape, checkShape, normAxis, shapesEqual, sizeOf, stridesOf } from "../shape.js";
-import { broadcastStrides } from "./elementwise.js";
+import { broadcastStrides, forEachRow } from "./elementwise.js";
 
 /** A new shape for the same elements; one dimension may be −1 (inferred). A view when contiguous. */
 export function reshape(x: NDArray, shape: Shape): NDArray {
@@ -107,20 +107,12 @@ export function assign(dst: NDArray, src: NDArray): void {
     dst.data.set(values, dst.offset);
     return;
   }
-  // Walk dst with an odometer, writing the row-major values in order.
-  const rank = dst.rank;
-  const index = new Array<number>(rank).fill(0);
-  let at = dst.offset;
-  for (let i = 0; i < values.length; i++) {
-    dst.data[at] = values[i]!;
-    for (let ax = rank - 1; ax >= 0; ax--) {
-      index[ax]!++;
-      at += dst.strides[ax]!;
-      if (index[ax]! < dst.shape[ax]!) break;
-      at -= dst.strides[ax]! * dst.shape[ax]!;
-      index[ax] = 0;
-    }
-  }
+  // Row by row (rows merged where dst is contiguous across them): a contiguous row is one copy.
+  const out = dst.data;
+  forEachRow(dst.shape, [{ offset: dst.offset, strides: [...dst.strides] }], (o, [at], n, [step]) => {
+    if (step === 1) out.set(values.subarray(o, o + n), at);
+    else for (let i = 0; i < n; i++) out[at! + i * step!] = values[o + i]!;
+  });
 }
 
 /** Joins arrays along an existing axis; all other dimensions must agree. */
