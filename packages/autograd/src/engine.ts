@@ -53,6 +53,15 @@ function sweep(root: Tensor, options: BackwardOptions, sink: (t: Tensor, g: Tens
   const retain = options.retainGraph ?? createGraph;
   const grads = new Map<Tensor, Tensor>([[root, seedFor(root, options.seed)]]);
   const order = topologicalOrder(root);
+  // Gradient buffers this sweep made itself (sums, slice accumulators): nobody else holds them, so
+  // outside createGraph a later share may be added into them in place.
+  const owned = new Set<Tensor>();
+  const ownedBuffer = (x: Tensor, previous: Tensor | undefined): Tensor => {
+    if (previous && owned.has(previous)) return previous;
+    const buffer = new Tensor(previous ? new NDArray(previous.value.copyData(), x.shape) : zeros(x.shape, { dtype: x.dtype }));
+    owned.add(buffer);
+    return buffer;
+  };
   // Check before doing anything, so that a failed backward changes nothing.
   for (let i = order.length - 1; i >= 0; i--) {
     const t = order[i]!;
@@ -68,7 +77,14 @@ function sweep(root: Tensor, options: BackwardOptions, sink: (t: Tensor, g: Tens
       const node = t.node;
       if (!node) continue;
       const needs = node.inputs.map((x) => x.requiresGrad);
-      const vjp = () => node.op.vjp(g, { inputs: node.inputs, out: t, attrs: node.attrs, saved: node.saved, needs });
+      const context = { inputs: node.inputs, out: t, attrs: node.attrs, saved: node.saved, needs };
+      if (node.op.accumulate && needs[0] && !createGraph && !anomalyEnabled) {
+        const x = node.inputs[0]!, buffer = ownedBuffer(x, grads.get(x));
+        node.op.accumulate(buffer.value, g.value, context);
+        grads.set(x, buffer);
+        continue;
+      }
+      const vjp = () => node.op.vjp(g, context);
       const inputGrads = anomalyEnabled ? checkedVjp(node.op.name, node.site, g.value, node.inputs.map((x) => x.value), t.value, vjp) : vjp();
       if (inputGrads.length !== node.inputs.length) throw new Error(`internal: ${node.op.name} vjp returned ${inputGrads.length} gradients for ${node.inputs.length} inputs`);
       node.inputs.forEach((x, k) => {
@@ -81,8 +97,9 @@ function sweep(root: Tensor, options: BackwardOptions, sink: (t: Tensor, g: Tens
           throw new ShapeError(`${node.op.name} (backward)`, `gradient for input ${k} cannot be summed to the input's shape`, [gk.shape, x.shape]);
         }
         if (!shapesEqual(reduced.shape, x.shape)) throw new Error(`internal: ${node.op.name} gradient for input ${k} has shape ${fmtShape(reduced.shape)}, expected ${fmtShape(x.shape)}`);
-        const previous = grads.get(x);
-        grads.set(x, previous ? add(previous, reduced) : reduced);
+        const previous = grads.get(x), sum = previous ? add(previous, reduced) : reduced;
+        if (previous) owned.add(sum); // a fresh array
+        grads.set(x, sum);
       });
     }
   });

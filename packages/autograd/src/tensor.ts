@@ -40,6 +40,13 @@ export interface OpDef<A = undefined, S = undefined> {
   readonly name: string;
   forward(inputs: NDArray[], attrs: A): NDArray | { out: NDArray; saved: S };
   vjp(g: Tensor, ctx: VjpContext<A, S>): (Tensor | null)[];
+  /**
+   * Optional, for a one-input op whose gradient is mostly zeros (a slice): adds the vjp's result
+   * into `acc`, a gradient buffer of the input's shape that only the engine holds, in place. The
+   * engine uses it outside createGraph, so that T slices of one tensor cost O(its size), not T
+   * zero-filled copies of it.
+   */
+  accumulate?(acc: NDArray, g: NDArray, ctx: VjpContext<A, S>): void;
 }
 
 /** An op record before it is named: the key it has in its table becomes its name. */

@@ -2,8 +2,9 @@ import { describe, expect, test } from "vitest";
 import * as T from "@zerograd/tensor";
 import {
   type OpDef, ShapeError, Tensor, add, apply, backward, exp, gradcheck, gradients, grad, isGradEnabled, matmul, maxPool2d, mul, noGrad,
-  relu, sin, square, sum, tanh, tensor, toDot, valueAndGrad, withGradMode, zeros,
+  relu, sin, slice, square, sum, tanh, tensor, toDot, valueAndGrad, withGradMode, zeros,
 } from "@zerograd/autograd";
+import fc from "fast-check";
 import { randn64, t64 } from "./helpers.js";
 import "../../../tools/testing/matchers.js";
 
@@ -329,5 +330,25 @@ describe("a failed backward changes nothing", () => {
     fail = false;
     y.backward(); // the graph was not freed by the failed attempt
     expect(Array.from(x.grad!.data)).toEqual([Math.exp(1), Math.exp(2)]);
+  });
+});
+
+describe("many slices of one tensor: gradients added in place outside createGraph", () => {
+  test("property: backward's in-place accumulation equals the createGraph path (each vjp summed), bit for bit", () => {
+    const plan = fc.array(fc.record({ t: fc.integer({ min: 0, max: 3 }), c0: fc.integer({ min: 0, max: 4 }), w: fc.double({ min: -2, max: 2, noNaN: true }) }), { minLength: 1, maxLength: 12 });
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 6 }), plan, fc.integer({ min: 0, max: 1_000_000 }), (rows, slices, seed) => {
+        const rng = new T.Random(seed);
+        const x = tensor(Float32Array.from({ length: rows * 4 * 5 }, () => rng.normal()), { shape: [rows, 4, 5], requiresGrad: true });
+        const lossOf = (): Tensor => {
+          let total = mul(sum(exp(x)), 0.25); // a full-shape share beside the slices
+          for (const { t, c0, w } of slices) total = add(total, sum(mul(slice(x, [undefined, { start: t, stop: t + 1 }, { start: c0, stop: 5 }]), w)));
+          return total;
+        };
+        const inPlace = gradients(lossOf(), [x])[0]!, summed = gradients(lossOf(), [x], { createGraph: true })[0]!;
+        expect(Array.from(inPlace.data)).toEqual(Array.from(summed.data));
+      }),
+      { seed: 7, numRuns: 60 },
+    );
   });
 });

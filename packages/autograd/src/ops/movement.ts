@@ -18,6 +18,7 @@ export const movementOps = named<MovementName, OpRule<any>>({
   slice: {
     forward: ([x], ranges: (T.SliceRange | undefined)[]) => T.slice(x!, ranges),
     vjp: (g, c) => [sliceAdjoint(g, c.inputs[0]!.shape, c.attrs)],
+    accumulate: (acc, g, c) => T.assign(T.slice(acc, c.attrs), T.add(T.slice(acc, c.attrs), g)), // acc[ranges] += g
   },
   sliceAdjoint: {
     forward: ([g], { shape, ranges }: { shape: T.Shape; ranges: (T.SliceRange | undefined)[] }) => {
