@@ -4,8 +4,8 @@
  * Each optimizer's options are declared once (below each class's doc): the declaration gives the
  * options type and the check, which refuses unknown keys with a hint (`learning_rate` → `lr`).
  */
-import { type OptionsOf, type Storage, boolean, custom, defineOptions } from "@zerograd/tensor";
-import { Optimizer, type ParameterList, epsOption, fractionOption, lrOption, nonFiniteOption, weightDecayOption } from "./optimizer.js";
+import { type OptionsOf, type Storage, boolean, custom, defineOptions, kernels } from "@zerograd/tensor";
+import { type GradientView, Optimizer, type ParameterList, epsOption, fractionOption, lrOption, nonFiniteOption, weightDecayOption } from "./optimizer.js";
 
 const SGD_OPTIONS = defineOptions({
   /** Default 0.01. */
@@ -125,18 +125,15 @@ abstract class AdamBase extends Optimizer {
   }
 
   protected update(p: Storage, grad: Storage, t: number, slot: (name: string) => Storage): void {
+    this.updateView(p, { g: { data: grad, off: 0, rs: 0, cs: 1 }, rows: 1, cols: p.length }, t, slot);
+  }
+
+  /** The update is the `adam` kernel (kernels/optim.ts in @zerograd/tensor: the loop, beside its WebAssembly SIMD twin). */
+  protected override updateView(p: Storage, { g, rows, cols }: Pick<GradientView, "g" | "rows" | "cols">, t: number, slot: (name: string) => Storage): void {
     const { lr, beta1, beta2, eps, weightDecay: wd, decoupled } = this;
     const m = slot("m"), v = slot("v");
-    const c1 = 1 - beta1 ** t, c2 = 1 - beta2 ** t;
-    const l2 = decoupled ? 0 : wd;
-    const shrink = decoupled ? 1 - lr * wd : 1;
-    for (let i = 0; i < p.length; i++) {
-      const g = grad[i]! + l2 * p[i]!;
-      m[i] = beta1 * m[i]! + (1 - beta1) * g;
-      v[i] = beta2 * v[i]! + (1 - beta2) * g * g;
-      const mHat = m[i]! / c1, vHat = v[i]! / c2;
-      p[i] = p[i]! * shrink - (lr * mHat) / (Math.sqrt(vHat) + eps);
-    }
+    const l2 = decoupled ? 0 : wd, shrink = decoupled ? 1 - lr * wd : 1;
+    kernels().adam({ p, m, v, g, rows, cols, lr, beta1, beta2, eps, l2, shrink, c1: 1 - beta1 ** t, c2: 1 - beta2 ** t });
   }
 }
 

@@ -3,6 +3,7 @@ import { matmulInto } from "./matmul.js";
 import { col2imInto, im2colInto, maxPoolInto, maxPoolAdjointInto, avgPoolInto, avgPoolAdjointInto } from "./conv.js";
 import { reduceKernels, softmaxInto } from "./reduce.js";
 import { bceLogitsInto } from "./losses.js";
+import { adamInto, firstNonFiniteIn } from "./optim.js";
 import { wasmKernels, wasmSimdSupported } from "./wasm/index.js";
 
 /**
@@ -26,6 +27,10 @@ export interface Kernels {
   avgPoolAdjoint: typeof avgPoolAdjointInto;
   /** The fused masked BCE from logits (forward value and gradient in one pass). */
   bceLogits: typeof bceLogitsInto;
+  /** One Adam/AdamW update of a parameter and its moments, in place, from a strided gradient. */
+  adam: typeof adamInto;
+  /** The row-major index of the first NaN or ±Infinity of a strided view, or −1. */
+  firstNonFinite: typeof firstNonFiniteIn;
 }
 
 export const jsKernels: Kernels = {
@@ -43,6 +48,8 @@ export const jsKernels: Kernels = {
   avgPool: avgPoolInto,
   avgPoolAdjoint: avgPoolAdjointInto,
   bceLogits: bceLogitsInto,
+  adam: adamInto,
+  firstNonFinite: firstNonFiniteIn,
 };
 
 /** The kernel sets by name: "auto" is WebAssembly SIMD where the runtime has it, plain JS otherwise. */

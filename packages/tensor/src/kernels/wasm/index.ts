@@ -1,6 +1,7 @@
 import type { Kernels } from "../index.js";
 import { wasmBceLogitsInto } from "./losses.js";
 import { wasmMatmulInto } from "./matmul.js";
+import { wasmAdamInto, wasmFirstNonFinite } from "./optim.js";
 import { currentRuntime } from "./runtime.js";
 
 /**
@@ -12,6 +13,8 @@ export const wasmKernels: Partial<Kernels> & { name: string } = {
   name: "wasm",
   matmul: wasmMatmulInto,
   bceLogits: wasmBceLogitsInto,
+  adam: wasmAdamInto,
+  firstNonFinite: wasmFirstNonFinite,
 };
 
 export { wasmSimdSupported, wasmRuntime } from "./runtime.js";

@@ -25,6 +25,9 @@ export interface KernelExports {
   packed_a_floats(M: number, K: number): number;
   packed_b_floats(K: number, N: number): number;
   bce_logits(x: number, z: number, mask: number, c: number, pw: number, pwScalar: number, zScale: number, zShift: number, grad: number, values: number, n: number): number;
+  adam_update(p: number, m: number, v: number, g: number, n: number, b1: number, ob1: number, b2: number, ob2: number, eps: number, l2: number, shrink: number, step: number, isc2: number): void;
+  gather_rows(dst: number, x: number, rs: number, cs: number, rows: number, cols: number): void;
+  any_non_finite(x: number, n: number): number;
 }
 
 const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
