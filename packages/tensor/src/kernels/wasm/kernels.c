@@ -220,17 +220,39 @@ void adam_update(v128_t *p, v128_t *m, v128_t *v, const v128_t *g, int n, float 
 }
 
 /*
+ * A 4×4 block of a view whose columns are contiguous (rs = 1: a transposed matrix), copied
+ * row-major: four column vectors are loaded and transposed with shuffles into four row vectors.
+ */
+static inline void transpose_4x4(float *dst, int ld, const float *x, int cs) {
+  v128_t a = wasm_v128_load(x), b = wasm_v128_load(x + cs), c = wasm_v128_load(x + 2 * cs), d = wasm_v128_load(x + 3 * cs);
+  v128_t ab_lo = wasm_i32x4_shuffle(a, b, 0, 4, 1, 5), ab_hi = wasm_i32x4_shuffle(a, b, 2, 6, 3, 7);
+  v128_t cd_lo = wasm_i32x4_shuffle(c, d, 0, 4, 1, 5), cd_hi = wasm_i32x4_shuffle(c, d, 2, 6, 3, 7);
+  wasm_v128_store(dst, wasm_i32x4_shuffle(ab_lo, cd_lo, 0, 1, 4, 5));
+  wasm_v128_store(dst + ld, wasm_i32x4_shuffle(ab_lo, cd_lo, 2, 3, 6, 7));
+  wasm_v128_store(dst + 2 * ld, wasm_i32x4_shuffle(ab_hi, cd_hi, 0, 1, 4, 5));
+  wasm_v128_store(dst + 3 * ld, wasm_i32x4_shuffle(ab_hi, cd_hi, 2, 3, 6, 7));
+}
+
+/*
  * Copies a rows×cols strided view — element (r, c) at x[r·rs + c·cs] — into dst row-major: a
- * transposed gradient read in its parameter's order. In 16×16 tiles, so that both the reads of a
- * transposed view and the writes stay within 16 cache lines per tile.
+ * transposed gradient read in its parameter's order. In 16×16 tiles, so that both the reads and
+ * the writes stay within 16 cache lines per tile; within a tile, 4×4 blocks of a view with rs = 1
+ * are transposed as vectors, any other block element by element.
  */
 EXPORT(gather_rows)
 void gather_rows(float *dst, const float *x, int rs, int cs, int rows, int cols) {
   for (int r0 = 0; r0 < rows; r0 += 16)
     for (int c0 = 0; c0 < cols; c0 += 16) {
       int r1 = min_int(r0 + 16, rows), c1 = min_int(c0 + 16, cols);
-      for (int c = c0; c < c1; c++)
-        for (int r = r0; r < r1; r++) dst[r * cols + c] = x[r * rs + c * cs];
+      for (int r = r0; r < r1; r += 4)
+        for (int c = c0; c < c1; c += 4) {
+          if (rs == 1 && r + 4 <= r1 && c + 4 <= c1) {
+            transpose_4x4(dst + r * cols + c, cols, x + r + c * cs, cs);
+            continue;
+          }
+          for (int i = r; i < min_int(r + 4, r1); i++)
+            for (int j = c; j < min_int(c + 4, c1); j++) dst[i * cols + j] = x[i * rs + j * cs];
+        }
     }
 }
 
