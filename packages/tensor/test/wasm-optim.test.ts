@@ -1,7 +1,7 @@
 /**
  * The WebAssembly optimizer kernels against the plain-JS reference kernels: Adam/AdamW updates of
  * random sizes (odd, tails past a multiple of 4, one crossing a chunk), gradients contiguous,
- * transposed (as Dense's), offset into a larger array, with padded rows or strided with gaps, with and without
+ * transposed (as Dense's), offset into a larger array, with padded rows, strided with gaps or with negative strides, with and without
  * weight decay (L2 and decoupled), at step 1 from zero moments and at later steps from moments
  * that earlier steps produced; and the non-finite scan over the same views, with NaN and
  * ±Infinity inside the view and in the gaps outside it. Skipped where the runtime has no
@@ -12,7 +12,7 @@ import { describe, expect, test } from "vitest";
 import { type AdamArgs, Random, jsKernels, wasmKernels, wasmSimdSupported } from "@zerograd/tensor";
 import { propertyOptions } from "../../../tools/testing/arbitraries.js";
 
-type Layout = "contiguous" | "transposed" | "offset" | "padded" | "gaps";
+type Layout = "contiguous" | "transposed" | "offset" | "padded" | "gaps" | "reversed";
 
 /** A rows×cols gradient laid out as `layout` (element (r, c) holds value(r, c)); returns its view. */
 function layoutView(rows: number, cols: number, layout: Layout, value: (r: number, c: number) => number, gap = 0): AdamArgs["g"] {
@@ -21,6 +21,7 @@ function layoutView(rows: number, cols: number, layout: Layout, value: (r: numbe
     : layout === "transposed" ? [1, rows, 0, rows * cols]
     : layout === "offset" ? [cols, 1, 5, rows * cols + 9]
     : layout === "padded" ? [cols + 3, 1, 2, rows * (cols + 3) + 4] // three elements of padding after each row
+    : layout === "reversed" ? [-1, -rows, rows * cols - 1, rows * cols] // a transposed view read backwards (negative strides)
     : [2 * cols + 3, 2, 1, rows * (2 * cols + 3) + 2]; // every other element of each row, rows 3 apart
   const data = new Float32Array(size).fill(gap);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) data[off + r * rs + c * cs] = value(r, c);
@@ -79,7 +80,7 @@ describe.skipIf(!wasmSimdSupported())("WebAssembly optimizer kernels against the
   const arbAdam = fc.record({
     rows: size,
     cols: size,
-    layout: fc.constantFrom<Layout>("contiguous", "transposed", "offset", "padded", "gaps"),
+    layout: fc.constantFrom<Layout>("contiguous", "transposed", "offset", "padded", "gaps", "reversed"),
     seed: fc.integer({ min: 0, max: 1_000_000 }),
     before: fc.integer({ min: 0, max: 3 }),
     late: fc.constantFrom(0, 0, 50, 5000),
@@ -121,10 +122,24 @@ describe.skipIf(!wasmSimdSupported())("WebAssembly optimizer kernels against the
     expect(mismatch(start, js, wrong)).toMatch(/^p at/);
   });
 
+  test("an ε that float32 rounds to 0 (1e-46) or a step size it cannot hold: still the JS kernel's result, no 0/0", () => {
+    for (const change of [{ eps: 1e-46 }, { lr: 1e39 }]) {
+      const k: AdamCase = { rows: 17, cols: 31, layout: "transposed", seed: 5, before: 1, late: 0, decay: "none", lr: 0.01, gradScale: 1 };
+      const start = { ...adamCase(k), ...change };
+      start.g.data.fill(0, 0, 40); // a zero gradient over zero moments: m̂/(√v̂ + ε) is 0/ε
+      start.m.fill(0, 0, 40);
+      start.v.fill(0, 0, 40);
+      const js = copy(start), wasm = copy(start);
+      jsKernels.adam(js);
+      wasmKernels.adam!(wasm);
+      expect([wasm.p, wasm.m, wasm.v]).toEqual([js.p, js.m, js.v]);
+    }
+  });
+
   const arbScan = fc.record({
     rows: size,
     cols: size,
-    layout: fc.constantFrom<Layout>("contiguous", "transposed", "offset", "padded", "gaps"),
+    layout: fc.constantFrom<Layout>("contiguous", "transposed", "offset", "padded", "gaps", "reversed"),
     bad: fc.option(fc.record({ at: fc.nat(), value: fc.constantFrom(NaN, Infinity, -Infinity) }), { nil: undefined }),
     gap: fc.constantFrom(0, NaN, Infinity),
   });

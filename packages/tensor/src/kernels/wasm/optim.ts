@@ -15,6 +15,14 @@ function spanOf(g: MatrixView, rows: number, cols: number): [number, number] {
   return [g.off + Math.min(0, r) + Math.min(0, c), g.off + Math.max(0, r) + Math.max(0, c) + 1];
 }
 
+/**
+ * True when the hyperparameters keep their meaning in float32: ε does not round to 0 (0/0 where
+ * m = v = 0) and the step size and the decay stay finite. Others (ε < 1e-45, say) stay on JS.
+ */
+function float32Safe(a: AdamArgs): boolean {
+  return Math.fround(a.eps) > 0 && [a.eps, a.lr / a.c1, a.l2, 1 / Math.sqrt(a.c2)].every((x) => Number.isFinite(Math.fround(x)));
+}
+
 /** True when the view's elements lie row-major one after another from g.off. */
 function isRowMajor(g: MatrixView, rows: number, cols: number): boolean {
   return (g.cs === 1 || cols === 1) && (g.rs === cols || rows === 1);
@@ -24,13 +32,13 @@ function isRowMajor(g: MatrixView, rows: number, cols: number): boolean {
  * adamInto on WebAssembly SIMD (adam_update in kernels.c), chunk by chunk: the chunks of p, m, v
  * and of the gradient (gathered row-major inside the module from its staged span when it is a
  * strided view) are copied in, updated with f32x4 arithmetic, and p, m, v are copied back out.
- * float64 arrays and small parameters stay on the JS kernel.
+ * float64 arrays, small parameters and hyperparameters float32 cannot hold stay on the JS kernel.
  */
 export function wasmAdamInto(a: AdamArgs): void {
   const n = a.rows * a.cols, g = a.g;
   const f32 = a.p instanceof Float32Array && a.m instanceof Float32Array && a.v instanceof Float32Array && g.data instanceof Float32Array;
   const direct = isRowMajor(g, a.rows, a.cols), [lo, hi] = direct ? [0, 0] : spanOf(g, a.rows, a.cols);
-  if (!f32 || n < SMALL || hi - lo > MAX_SPAN) return jsAdamInto(a);
+  if (!f32 || n < SMALL || hi - lo > MAX_SPAN || !float32Safe(a)) return jsAdamInto(a);
   // Elements per chunk: a strided gradient is gathered a whole number of rows at a time (at least one).
   const step = direct ? Math.min(CHUNK, n) : Math.max(1, Math.floor(CHUNK / a.cols)) * a.cols, room = (step + 3) & ~3;
   const rt = wasmRuntime(), ex = rt.exports, spanAt = rt.base, pAt = spanAt + (((hi - lo + 3) & ~3) << 2);
