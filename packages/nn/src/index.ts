@@ -20,7 +20,7 @@ export { SinusoidalPositionalEncoding, PositionalEmbedding, sinusoidalTable } fr
 export { maskOf, withMask, toMask, maskFromLengths, type MaskInput, type MaskArg, type MaskingLayer } from "./sequence/mask.js";
 export { padSequences, type PadOptions } from "./sequence/pad.js";
 export { Vocabulary, PAD_ID, UNKNOWN_ID } from "./sequence/vocabulary.js";
-export { Optimizer, type OptimizerState, type NonFinitePolicy, type ParameterList } from "./optim/optimizer.js";
+export { Optimizer, type OptimizerState, type NonFinitePolicy, type ParameterList, type GradientView } from "./optim/optimizer.js";
 export { SGD, Adam, AdamW, RMSprop, type SGDOptions, type AdamOptions, type RMSpropOptions } from "./optim/optimizers.js";
 export { clipGradNorm, clipGradValue } from "./optim/clip.js";
 export { type Schedule, constantLr, stepDecay, exponentialDecay, cosineDecay, linearWarmup } from "./optim/schedules.js";

@@ -1,9 +1,9 @@
 /** trainStep, and fit() in constrained runtimes: no structuredClone/console/process/timers, an abort signal, yielding. */
 import { Tensor, tensor } from "@zerograd/autograd";
 import { meanSquaredError } from "@zerograd/losses";
-import { NDArray } from "@zerograd/tensor";
+import { NDArray, kernels, useKernels } from "@zerograd/tensor";
 import { describe, expect, test } from "vitest";
-import { Dense, Dropout, type Module, SGD, Sequential, earlyStopping, fit, groupReweighting, modelCheckpoint, trainStep } from "../src/index.js";
+import { Adam, Dense, Dropout, type Module, SGD, Sequential, earlyStopping, fit, groupReweighting, modelCheckpoint, trainStep } from "../src/index.js";
 import { nextTurn } from "../src/train/runtime.js";
 
 const silent = { verbose: "silent" } as const;
@@ -35,6 +35,22 @@ describe("trainStep", () => {
     }
     expect(weightsOf(b)).toEqual(weightsOf(a));
     expect(losses.every(Number.isFinite)).toBe(true);
+  });
+
+  test("the gradients are scanned for NaN and ±Infinity once per step (by trainStep, not again by the optimizer)", () => {
+    const m = new Sequential([new Dense(3, 4, { seed: 1 }), new Dense(4, 1, { seed: 2 })]);
+    const optimizer = new Adam(m.parameters(), { lr: 0.1 });
+    const active = kernels();
+    let scans = 0;
+    const previous = useKernels({ ...active, name: "counting", firstNonFinite: (g, rows, cols) => (scans++, active.firstNonFinite(g, rows, cols)) });
+    try {
+      trainStep(m, optimizer, () => meanSquaredError(m.call(tensor([[1, 2, 3]])), tensor([[1]])));
+      expect(scans).toBe(4);
+      optimizer.step(); // called directly, the optimizer scans for itself
+      expect(scans).toBe(8);
+    } finally {
+      useKernels(previous);
+    }
   });
 
   test("named losses are summed and each returned; a NaN loss changes nothing", () => {

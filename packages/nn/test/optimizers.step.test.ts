@@ -1,10 +1,11 @@
 /**
  * The optimizer step reads each gradient where it lies (a strided gradient, such as Dense's
- * transposed weight gradient, is gathered into a buffer kept between steps) and updates each
- * parameter in place. These tests pin that down:
+ * transposed weight gradient, is read in place as a strided view) and updates each parameter in
+ * place. These tests pin that down:
  *   - the weights after many steps are bitwise those of plain reference implementations of the
  *     documented update rules (written below, reading a fresh row-major copy of every gradient);
- *   - once the slots exist, a step allocates no Float32Array and keeps its state arrays.
+ *   - the first step allocates only the slots, and once they exist a step allocates no
+ *     Float32Array and keeps its state arrays.
  */
 import { Tensor, sub, sum, square, tensor } from "@zerograd/autograd";
 import { NDArray, Random, type Storage } from "@zerograd/tensor";
@@ -170,6 +171,15 @@ describe("the optimizer step, in place", () => {
     }
     expect(Object.values(slots).flat()).toEqual(before);
     Object.values(slots).flat().forEach((s, i) => expect(s).toBe(before[i]));
+  });
+
+  test.each(CASES)("%s: the first step allocates the slots and nothing else (no copy of a strided gradient)", (_name, make) => {
+    const model = mlp();
+    const opt = make(model.parameters());
+    backward(model, 0);
+    const allocated = countFloat32Allocations(() => opt.step());
+    const slots = (opt as unknown as { slots: Record<string, (Storage | null)[]> }).slots;
+    expect(allocated).toBe(Object.values(slots).flat().filter((s) => s !== null).length);
   });
 
   test("the counter does count: copying a strided gradient allocates", () => {

@@ -9,6 +9,7 @@ import {
   Parameter,
   RMSprop,
   SGD,
+  Sequential,
   clipGradNorm,
   clipGradValue,
   constantLr,
@@ -483,6 +484,32 @@ describe("a non-finite gradient: refused before anything is written, or the step
     expect(() => opt.step()).toThrow('SGD.step: the gradient of parameter 1 "bias" [2] holds -Infinity at [1] (element 1); no parameter was updated');
     expect(model.parameters().map((p) => Array.from(p.data))).toEqual(before);
     expect(() => new SGD([["a", model.weight], ["b", model.weight]])).toThrow('SGD: parameter 1 "b" appears twice');
+  });
+
+  test.each(["error", "skip"] as const)("parameters large enough for the chunked kernels (transposed gradients, several chunks): %s, and nothing changes", (nonFinite) => {
+    const model = new Sequential([new Dense(300, 200, { seed: 1 }), new Dense(200, 3, { seed: 2 })]);
+    const opt = new Adam(model.namedParameters(), { lr: 0.01, weightDecay: 0.01, nonFinite });
+    const x = tensor(Array.from({ length: 4 }, (_, r) => Array.from({ length: 300 }, (_, c) => Math.sin(r * 300 + c))));
+    const backward = () => {
+      opt.zeroGrad();
+      sum(square(model.call(x))).backward();
+    };
+    backward();
+    opt.step(); // the moments exist and hold values
+    backward();
+    const weight = model.parameters()[2]!; // the last Dense's [3, 200] weight: its gradient is a transposed view
+    expect(weight.grad!.value.isContiguous).toBe(false);
+    weight.grad!.value.data[weight.grad!.value.data.length - 1] = NaN; // its element [2, 199], the last one in row-major order
+    const snapshot = () => ({ weights: model.parameters().map((p) => Array.from(p.data)), state: opt.stateDict() });
+    const before = snapshot();
+    if (nonFinite === "error") expect(() => opt.step()).toThrow('Adam.step: the gradient of parameter 2 "1.weight" [3,200] holds NaN at [2,199] (element 599); no parameter was updated');
+    else opt.step();
+    expect(snapshot()).toEqual(before);
+    expect(opt.skippedSteps).toBe(nonFinite === "skip" ? 1 : 0);
+    backward();
+    opt.step(); // a finite step goes through
+    expect(snapshot().weights).not.toEqual(before.weights);
+    expect(opt.stateDict().steps).toEqual([2, 2, 2, 2]);
   });
 
   test("SGD, AdamW and RMSprop refuse too (the check is the base class's)", () => {

@@ -12,6 +12,7 @@ export type { Window2D } from "./kernels/conv.js";
 export type { UnaryOp, BinaryOp } from "./kernels/elementwise.js";
 export type { ReduceOp } from "./kernels/reduce.js";
 export type { BceLogitsArgs } from "./kernels/losses.js";
+export type { AdamArgs } from "./kernels/optim.js";
 export * from "./ops/create.js";
 export * from "./ops/elementwise.js";
 export * from "./ops/reduce.js";

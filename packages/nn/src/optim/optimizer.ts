@@ -4,13 +4,14 @@
  * parameter's `.grad` and writes the new values into the parameter's storage in place, so the
  * parameter objects (and a model's references to them) never change.
  *
- * The update rules are plain loops over the flat typed arrays: no graph is recorded, and once
- * the slots exist a step allocates no array. A gradient is read where it lies when it is
- * contiguous; a strided one (Dense's weight gradient is a transposed view) is gathered row-major
+ * The update rules are plain loops over the flat typed arrays (Adam's is a kernel: WebAssembly
+ * SIMD where available): no graph is recorded, and once the slots exist a step allocates no
+ * array. A gradient is read where it lies, as a strided view (Dense's weight gradient is a
+ * transposed view); an optimizer whose `update` wants it row-major gets strided ones gathered
  * into a buffer that the optimizer keeps from one step to the next.
  */
 import type { Tensor } from "@zerograd/autograd";
-import { NDArray, ShapeError, type Storage, allocate, checkArg, fmtShape, number, oneOf, shapesEqual } from "@zerograd/tensor";
+import { type AdamArgs, NDArray, ShapeError, type Storage, allocate, checkArg, fmtShape, kernels, number, oneOf, shapesEqual } from "@zerograd/tensor";
 
 /** A serialisable snapshot of an optimizer: plain numbers and arrays (see `encodeCheckpoint`). */
 export interface OptimizerState {
@@ -44,6 +45,51 @@ export const nonFiniteOption = oneOf(["error", "skip"], { default: "error" as No
  */
 export type ParameterList = Iterable<Tensor | readonly [string, Tensor]>;
 
+/**
+ * A gradient as the kernels read it, without a copy: element (r, c) of a rows×cols matrix is at
+ * g.off + r·g.rs + c·g.cs of g.data (row-major order is the parameter's order); `array` is the gradient.
+ */
+export interface GradientView {
+  array: NDArray;
+  g: AdamArgs["g"];
+  rows: number;
+  cols: number;
+}
+
+/** `a` as a GradientView: contiguous arrays as one row, strided ones of rank ≤ 2 by their strides; null for the others. */
+export function gradientView(a: NDArray): GradientView | null {
+  const { data, offset: off, shape, strides } = a;
+  if (a.isContiguous) return { array: a, g: { data, off, rs: 0, cs: 1 }, rows: 1, cols: a.size };
+  if (a.rank === 1) return { array: a, g: { data, off, rs: 0, cs: strides[0]! }, rows: 1, cols: shape[0]! };
+  if (a.rank === 2) return { array: a, g: { data, off, rs: strides[0]!, cs: strides[1]! }, rows: shape[0]!, cols: shape[1]! };
+  return null;
+}
+
+/** The index of the first NaN or ±Infinity of a gradient in row-major order, or −1 (the active kernels scan it). */
+export function firstNonFinite(grad: GradientView): number {
+  return kernels().firstNonFinite(grad.g, grad.rows, grad.cols);
+}
+
+/**
+ * Set by `stepCheckedGradients` for the one `step()` it makes: the caller has already refused
+ * non-finite gradients (trainStep, with its own message), so the optimizer does not scan them again.
+ */
+let gradientsChecked = false;
+
+/**
+ * `optimizer.step()` for a caller that has just checked every gradient of the optimizer's
+ * parameters for NaN and ±Infinity (and changed them since only by clipping, which keeps them
+ * finite): the optimizer skips its own scan. Shapes and hyperparameters are still checked.
+ */
+export function stepCheckedGradients(optimizer: Optimizer): void {
+  gradientsChecked = true;
+  try {
+    optimizer.step();
+  } finally {
+    gradientsChecked = false;
+  }
+}
+
 /** Reads a slot of the parameter being updated; `has` tells whether it exists yet. */
 interface SlotAccess {
   slot: (name: string) => Storage;
@@ -72,8 +118,8 @@ export abstract class Optimizer {
   private readonly access: SlotAccess[];
   /** Per parameter: a strided gradient's row-major copy, allocated at first need and reused. */
   private readonly gathered: (Storage | null)[];
-  /** Per parameter: this step's gradient as row-major storage (null: no gradient). */
-  private readonly current: (Storage | null)[];
+  /** Per parameter: this step's gradient (null: no gradient). */
+  private readonly current: (GradientView | null)[];
 
   constructor(
     /** The class's name, as stored in the state (minifiers may rename classes, so it is explicit). */
@@ -130,48 +176,62 @@ export abstract class Optimizer {
   protected abstract update(param: Storage, grad: Storage, t: number, slot: (name: string) => Storage, hasSlot: (name: string) => boolean): void;
 
   /**
+   * Optional: updates one parameter from its gradient as a strided view (see GradientView), which
+   * spares the row-major copy of a strided gradient; when defined, `step()` calls it instead of `update`.
+   */
+  protected updateView?(param: Storage, grad: GradientView, t: number, slot: (name: string) => Storage, hasSlot: (name: string) => boolean): void;
+
+  /**
    * One update of every parameter that has a gradient (parameters without one, frozen ones
    * included, are skipped). Every gradient is checked (shape, and finite values) before any
    * parameter is written: a bad one throws (or skips the step, see `nonFinite`) with the model
    * and the optimizer's state as they were.
    */
   step(): void {
+    const checked = gradientsChecked;
+    gradientsChecked = false;
     checkCommon(this.type, this.lr, this.nonFinite);
     this.checkOptions(this.type, { lr: this.lr, nonFinite: this.nonFinite, ...this.options });
-    if (!this.readGradients(`${this.type}.step`)) {
+    if (!this.readGradients(`${this.type}.step`, !checked)) {
       this.skippedSteps++;
       return;
     }
     for (let i = 0; i < this.params.length; i++) {
       const grad = this.current[i] ?? null;
       if (grad === null) continue;
-      const t = ++this.steps[i]!;
-      this.update(this.params[i]!.value.data, grad, t, this.access[i]!.slot, this.access[i]!.has);
+      const t = ++this.steps[i]!, data = this.params[i]!.value.data, { slot, has } = this.access[i]!;
+      if (this.updateView) this.updateView(data, grad, t, slot, has);
+      else this.update(data, grad.array.isContiguous ? grad.array.flat() : this.gather(i, grad.array), t, slot, has);
     }
     this.current.fill(null); // hold no gradient between steps
   }
 
+  /** A strided gradient of parameter i, row-major, in the buffer the optimizer keeps for it. */
+  private gather(i: number, grad: NDArray): Storage {
+    return grad.copyInto((this.gathered[i] ??= allocate(this.params[i]!.dtype, grad.size)));
+  }
+
   /**
-   * Puts each parameter's gradient, row-major, in `current`: in place when contiguous, gathered
-   * into the parameter's reused buffer when strided. Checks shapes and values; returns false
-   * when a value is NaN or ±Infinity and the policy is "skip".
+   * Puts each parameter's gradient in `current` as a view of its storage (gathered into the
+   * parameter's reused buffer when no strided view describes it). Checks shapes and, with `scan`,
+   * values; returns false when a value is NaN or ±Infinity and the policy is "skip".
    */
-  private readGradients(op: string): boolean {
+  private readGradients(op: string, scan: boolean): boolean {
     this.params.forEach((p, i) => {
       const grad = p.grad?.value ?? null;
       if (grad !== null && !shapesEqual(grad.shape, p.shape)) throw new ShapeError(op, `gradient of ${this.describeParam(i, false)} has the wrong shape`, [grad.shape, p.shape]);
-      this.current[i] = grad === null ? null : grad.isContiguous ? grad.flat() : grad.copyInto((this.gathered[i] ??= allocate(p.dtype, p.size)));
+      this.current[i] = grad === null ? null : (gradientView(grad) ?? gradientView(new NDArray(this.gather(i, grad), grad.shape)));
     });
-    for (let i = 0; i < this.params.length; i++) {
+    for (let i = 0; i < this.params.length && scan; i++) {
       const g = this.current[i] ?? null;
       if (g === null) continue;
       const at = firstNonFinite(g);
       if (at < 0) continue;
       this.current.fill(null);
       if (this.nonFinite === "skip") return false;
-      const shape = this.params[i]!.shape;
+      const index = unravel(at, this.params[i]!.shape);
       throw new RangeError(
-        `${op}: the gradient of ${this.describeParam(i)} holds ${g[at]} at ${fmtShape(unravel(at, shape))} (element ${at}); ` +
+        `${op}: the gradient of ${this.describeParam(i)} holds ${g.array.get(...index)} at ${fmtShape(index)} (element ${at}); ` +
           `no parameter was updated (nonFinite: "skip" skips such steps instead)`,
       );
     }
@@ -248,7 +308,7 @@ export abstract class Optimizer {
       if (!(s instanceof NDArray)) throw new TypeError(`${op}: slot ${slot} of parameter ${i} must be an NDArray or null`);
       if (!shapesEqual(s.shape, this.params[i]!.shape)) throw new ShapeError(op, `slot ${slot} of parameter ${i} has the wrong shape`, [s.shape, this.params[i]!.shape]);
       const values = s.flat();
-      const at = firstNonFinite(values);
+      const at = kernels().firstNonFinite({ data: values, off: 0, rs: 0, cs: 1 }, 1, values.length);
       if (at >= 0) throw new RangeError(`${op}: slot ${slot} of parameter ${i} holds ${values[at]} at element ${at}; optimizer state must be finite`);
     });
   }
@@ -263,12 +323,6 @@ function checkCommon(op: string, lr: unknown, nonFinite: unknown): void {
   nonFiniteOption.read(op, "nonFinite", nonFinite);
 }
 const LR = lrOption(0);
-
-/** The index of the first NaN or ±Infinity in `values`, or −1. */
-function firstNonFinite(values: Storage): number {
-  for (let k = 0; k < values.length; k++) if (!Number.isFinite(values[k])) return k;
-  return -1;
-}
 
 /** The row-major index of flat element `k` of an array of `shape`. */
 function unravel(k: number, shape: readonly number[]): number[] {

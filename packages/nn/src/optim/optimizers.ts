@@ -4,8 +4,13 @@
  * Each optimizer's options are declared once (below each class's doc): the declaration gives the
  * options type and the check, which refuses unknown keys with a hint (`learning_rate` → `lr`).
  */
-import { type OptionsOf, type Storage, boolean, custom, defineOptions } from "@zerograd/tensor";
-import { Optimizer, type ParameterList, epsOption, fractionOption, lrOption, nonFiniteOption, weightDecayOption } from "./optimizer.js";
+import { type OptionsOf, type Storage, boolean, custom, defineOptions, kernels } from "@zerograd/tensor";
+import { type GradientView, Optimizer, type ParameterList, epsOption, fractionOption, lrOption, nonFiniteOption, weightDecayOption } from "./optimizer.js";
+
+/** What the updates read of a gradient (see GradientView). */
+type View = Pick<GradientView, "g" | "rows" | "cols">;
+/** A row-major gradient as a view: one row. */
+const rowMajor = (grad: Storage): View => ({ g: { data: grad, off: 0, rs: 0, cs: 1 }, rows: 1, cols: grad.length });
 
 const SGD_OPTIONS = defineOptions({
   /** Default 0.01. */
@@ -57,20 +62,26 @@ export class SGD extends Optimizer {
     this.nesterov = o.nesterov as boolean;
   }
 
-  protected update(p: Storage, grad: Storage, _t: number, slot: (name: string) => Storage, hasSlot: (name: string) => boolean): void {
+  protected update(p: Storage, grad: Storage, t: number, slot: (name: string) => Storage, hasSlot: (name: string) => boolean): void {
+    this.updateView(p, rowMajor(grad), t, slot, hasSlot);
+  }
+
+  /** k walks the parameter row-major, s the gradient's storage along row r (a transposed gradient is read in place). */
+  protected override updateView(p: Storage, { g, rows, cols }: View, _t: number, slot: (name: string) => Storage, hasSlot: (name: string) => boolean): void {
     const { lr, momentum: mu, dampening, nesterov, weightDecay: wd } = this;
+    const grad = g.data;
     if (mu === 0) {
-      for (let i = 0; i < p.length; i++) p[i] = p[i]! - lr * (grad[i]! + wd * p[i]!);
+      for (let r = 0, k = 0; r < rows; r++) for (let c = 0, s = g.off + r * g.rs; c < cols; c++, k++, s += g.cs) p[k] = p[k]! - lr * (grad[s]! + wd * p[k]!);
       return;
     }
     // As PyTorch: the buffer starts as the gradient itself (no dampening) the first time it is
     // needed — which is not always the first step (momentum may be switched on later).
     const fresh = !hasSlot("momentumBuffer");
     const b = slot("momentumBuffer");
-    for (let i = 0; i < p.length; i++) {
-      const g = grad[i]! + wd * p[i]!;
-      b[i] = fresh ? g : mu * b[i]! + (1 - dampening) * g;
-      p[i] = p[i]! - lr * (nesterov ? g + mu * b[i]! : b[i]!);
+    for (let r = 0, k = 0; r < rows; r++) for (let c = 0, s = g.off + r * g.rs; c < cols; c++, k++, s += g.cs) {
+      const gk = grad[s]! + wd * p[k]!;
+      b[k] = fresh ? gk : mu * b[k]! + (1 - dampening) * gk;
+      p[k] = p[k]! - lr * (nesterov ? gk + mu * b[k]! : b[k]!);
     }
   }
 }
@@ -125,18 +136,15 @@ abstract class AdamBase extends Optimizer {
   }
 
   protected update(p: Storage, grad: Storage, t: number, slot: (name: string) => Storage): void {
+    this.updateView(p, rowMajor(grad), t, slot);
+  }
+
+  /** The update is the `adam` kernel (kernels/optim.ts in @zerograd/tensor: the loop, beside its WebAssembly SIMD twin). */
+  protected override updateView(p: Storage, { g, rows, cols }: View, t: number, slot: (name: string) => Storage): void {
     const { lr, beta1, beta2, eps, weightDecay: wd, decoupled } = this;
     const m = slot("m"), v = slot("v");
-    const c1 = 1 - beta1 ** t, c2 = 1 - beta2 ** t;
-    const l2 = decoupled ? 0 : wd;
-    const shrink = decoupled ? 1 - lr * wd : 1;
-    for (let i = 0; i < p.length; i++) {
-      const g = grad[i]! + l2 * p[i]!;
-      m[i] = beta1 * m[i]! + (1 - beta1) * g;
-      v[i] = beta2 * v[i]! + (1 - beta2) * g * g;
-      const mHat = m[i]! / c1, vHat = v[i]! / c2;
-      p[i] = p[i]! * shrink - (lr * mHat) / (Math.sqrt(vHat) + eps);
-    }
+    const l2 = decoupled ? 0 : wd, shrink = decoupled ? 1 - lr * wd : 1;
+    kernels().adam({ p, m, v, g, rows, cols, lr, beta1, beta2, eps, l2, shrink, c1: 1 - beta1 ** t, c2: 1 - beta2 ** t });
   }
 }
 
@@ -217,26 +225,31 @@ export class RMSprop extends Optimizer {
     this.centered = o.centered as boolean;
   }
 
-  protected update(p: Storage, grad: Storage, _t: number, slot: (name: string) => Storage): void {
+  protected update(p: Storage, grad: Storage, t: number, slot: (name: string) => Storage): void {
+    this.updateView(p, rowMajor(grad), t, slot);
+  }
+
+  /** k walks the parameter row-major, s the gradient's storage along row r (a transposed gradient is read in place). */
+  protected override updateView(p: Storage, { g, rows, cols }: View, _t: number, slot: (name: string) => Storage): void {
     const { lr, alpha, eps, momentum: mu, centered, weightDecay: wd } = this;
     const v = slot("squareAvg");
     const gAvg = centered ? slot("gradAvg") : null;
     const b = mu > 0 ? slot("momentumBuffer") : null;
-    for (let i = 0; i < p.length; i++) {
-      const g = grad[i]! + wd * p[i]!;
-      v[i] = alpha * v[i]! + (1 - alpha) * g * g;
-      let s = v[i]!;
+    for (let r = 0, k = 0; r < rows; r++) for (let c = 0, s = g.off + r * g.rs; c < cols; c++, k++, s += g.cs) {
+      const gk = g.data[s]! + wd * p[k]!;
+      v[k] = alpha * v[k]! + (1 - alpha) * gk * gk;
+      let sq = v[k]!;
       if (gAvg) {
-        gAvg[i] = alpha * gAvg[i]! + (1 - alpha) * g;
+        gAvg[k] = alpha * gAvg[k]! + (1 - alpha) * gk;
         // v − ḡ² ≥ 0 in exact arithmetic; rounded into float32 slots it can fall just below 0 (and √ to NaN).
-        s = Math.max(s - gAvg[i]! * gAvg[i]!, 0);
+        sq = Math.max(sq - gAvg[k]! * gAvg[k]!, 0);
       }
-      const step = g / (Math.sqrt(s) + eps);
+      const step = gk / (Math.sqrt(sq) + eps);
       if (b) {
-        b[i] = mu * b[i]! + step;
-        p[i] = p[i]! - lr * b[i]!;
+        b[k] = mu * b[k]! + step;
+        p[k] = p[k]! - lr * b[k]!;
       } else {
-        p[i] = p[i]! - lr * step;
+        p[k] = p[k]! - lr * step;
       }
     }
   }

@@ -13,7 +13,7 @@ import type { Tensor } from "@zerograd/autograd";
 import { fmtShape } from "@zerograd/tensor";
 import type { AnyModule } from "../module.js";
 import { clipGradNorm, clipGradValue } from "../optim/clip.js";
-import type { Optimizer } from "../optim/optimizer.js";
+import { type Optimizer, firstNonFinite, gradientView, stepCheckedGradients } from "../optim/optimizer.js";
 import { STEP_OPTIONS, type TrainStepOptions } from "./options.js";
 import { checkOptimizer } from "./validate.js";
 
@@ -65,12 +65,12 @@ export function runStep(op: string, where: string, model: AnyModule, optimizer: 
     };
     const result = o.detectAnomaly ? autograd.detectAnomaly(forwardBackward) : forwardBackward();
     optimizer.params.forEach((p, i) => {
-      const bad = firstNonFinite(p.grad);
+      const bad = nonFiniteElement(p.grad);
       if (bad) fail(`the gradient of ${JSON.stringify(parameterName(model, p) ?? `parameter ${i}`)} ${fmtShape(p.shape)} holds ${bad.value} (element ${bad.index})`, NAN_HINT);
     });
     if (o.clipGradValue !== undefined) clipGradValue(optimizer.params, o.clipGradValue);
     if (o.clipGradNorm !== undefined) clipGradNorm(optimizer.params, o.clipGradNorm);
-    optimizer.step();
+    stepCheckedGradients(optimizer); // checked just above; clipping keeps finite gradients finite
     return result;
   } catch (e) {
     buffers.forEach((d, i) => d.set(before[i]!)); // the forward pass moved them
@@ -92,10 +92,10 @@ function parameterName(model: AnyModule, p: Tensor): string | undefined {
   return model.namedParameters().find(([, q]) => q === p)?.[0];
 }
 
-/** The first NaN or ±Infinity in a gradient, if any. */
-function firstNonFinite(grad: Tensor | null): { index: number; value: number } | null {
+/** The first NaN or ±Infinity in a gradient (row-major), if any: read in place, strided or not. */
+function nonFiniteElement(grad: Tensor | null): { index: number; value: number } | null {
   if (grad === null) return null;
-  const g = grad.value.flat();
-  for (let i = 0; i < g.length; i++) if (!Number.isFinite(g[i])) return { index: i, value: g[i]! };
-  return null;
+  const view = gradientView(grad.value) ?? gradientView(grad.value.contiguous())!;
+  const index = firstNonFinite(view);
+  return index < 0 ? null : { index, value: view.array.flat()[index]! };
 }

@@ -4,6 +4,7 @@ import { col2imInto, im2colInto, maxPoolInto, maxPoolAdjointInto, avgPoolInto, a
 import { reduceKernels, softmaxInto } from "./reduce.js";
 import { bceLogitsInto } from "./losses.js";
 import { biasActivationGradInto, biasActivationInto } from "./bias.js";
+import { adamInto, firstNonFiniteIn } from "./optim.js";
 import { wasmKernels, wasmSimdSupported } from "./wasm/index.js";
 
 /**
@@ -30,6 +31,10 @@ export interface Kernels {
   /** Bias + activation of Dense and Conv2D, and its gradient (with the bias's). */
   biasActivation: typeof biasActivationInto;
   biasActivationGrad: typeof biasActivationGradInto;
+  /** One Adam/AdamW update of a parameter and its moments, in place, from a strided gradient. */
+  adam: typeof adamInto;
+  /** The row-major index of the first NaN or ±Infinity of a strided view, or −1. */
+  firstNonFinite: typeof firstNonFiniteIn;
 }
 
 export const jsKernels: Kernels = {
@@ -49,6 +54,8 @@ export const jsKernels: Kernels = {
   bceLogits: bceLogitsInto,
   biasActivation: biasActivationInto,
   biasActivationGrad: biasActivationGradInto,
+  adam: adamInto,
+  firstNonFinite: firstNonFiniteIn,
 };
 
 /** The kernel sets by name: "auto" is WebAssembly SIMD where the runtime has it, plain JS otherwise. */

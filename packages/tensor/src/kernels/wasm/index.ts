@@ -4,6 +4,7 @@ import { wasmBiasActivationGradInto, wasmBiasActivationInto, wasmCol2imInto, was
 import { wasmBceLogitsInto } from "./losses.js";
 import { wasmMatmulInto } from "./matmul.js";
 import { wasmSoftmaxInto, wasmUnaryKernels } from "./unary.js";
+import { wasmAdamInto, wasmFirstNonFinite } from "./optim.js";
 import { currentRuntime } from "./runtime.js";
 
 /**
@@ -24,6 +25,8 @@ export const wasmKernels: Partial<Kernels> & { name: string } = {
   maxPoolAdjoint: wasmMaxPoolAdjointInto,
   biasActivation: wasmBiasActivationInto,
   biasActivationGrad: wasmBiasActivationGradInto,
+  adam: wasmAdamInto,
+  firstNonFinite: wasmFirstNonFinite,
 };
 
 export { wasmSimdSupported, wasmRuntime } from "./runtime.js";

@@ -487,3 +487,73 @@ void bias_activation_grad(float *gy, double *sums, const float *g, const float *
     }
   }
 }
+
+/* ---- optimizer updates ---- */
+
+/*
+ * Adam / AdamW over n elements (a multiple of 4: the caller pads its chunks; the padding lanes
+ * are computed and never copied out), in place, in float32, with the bias corrections folded
+ * into two constants as PyTorch does — step = lr / (1 − β₁ᵗ), isc2 = 1 / √(1 − β₂ᵗ):
+ *   g ← g + l2·p,  m ← β₁·m + (1 − β₁)·g,  v ← β₂·v + (1 − β₂)·g²
+ *   p ← p·shrink − step·m / (√v·isc2 + ε)          (= p·shrink − lr·m̂ / (√v̂ + ε))
+ * one division and one square root per element.
+ */
+EXPORT(adam_update)
+void adam_update(v128_t *p, v128_t *m, v128_t *v, const v128_t *g, int n, float b1, float ob1, float b2, float ob2, float eps,
+                 float l2, float shrink, float step, float isc2) {
+  for (int i = 0; i < n / 4; i++) {
+    v128_t pi = wasm_v128_load(p + i);
+    v128_t gi = wasm_f32x4_add(wasm_v128_load(g + i), wasm_f32x4_mul(wasm_f32x4_splat(l2), pi));
+    v128_t mi = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_splat(b1), wasm_v128_load(m + i)), wasm_f32x4_mul(wasm_f32x4_splat(ob1), gi));
+    v128_t vi = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_splat(b2), wasm_v128_load(v + i)), wasm_f32x4_mul(wasm_f32x4_splat(ob2), wasm_f32x4_mul(gi, gi)));
+    v128_t denom = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_sqrt(vi), wasm_f32x4_splat(isc2)), wasm_f32x4_splat(eps));
+    wasm_v128_store(m + i, mi);
+    wasm_v128_store(v + i, vi);
+    wasm_v128_store(p + i, wasm_f32x4_sub(wasm_f32x4_mul(pi, wasm_f32x4_splat(shrink)), wasm_f32x4_div(wasm_f32x4_mul(wasm_f32x4_splat(step), mi), denom)));
+  }
+}
+
+/*
+ * A 4×4 block of a view whose columns are contiguous (rs = 1: a transposed matrix), copied
+ * row-major: four column vectors are loaded and transposed with shuffles into four row vectors.
+ */
+static inline void transpose_4x4(float *dst, int ld, const float *x, int cs) {
+  v128_t a = wasm_v128_load(x), b = wasm_v128_load(x + cs), c = wasm_v128_load(x + 2 * cs), d = wasm_v128_load(x + 3 * cs);
+  v128_t ab_lo = wasm_i32x4_shuffle(a, b, 0, 4, 1, 5), ab_hi = wasm_i32x4_shuffle(a, b, 2, 6, 3, 7);
+  v128_t cd_lo = wasm_i32x4_shuffle(c, d, 0, 4, 1, 5), cd_hi = wasm_i32x4_shuffle(c, d, 2, 6, 3, 7);
+  wasm_v128_store(dst, wasm_i32x4_shuffle(ab_lo, cd_lo, 0, 1, 4, 5));
+  wasm_v128_store(dst + ld, wasm_i32x4_shuffle(ab_lo, cd_lo, 2, 3, 6, 7));
+  wasm_v128_store(dst + 2 * ld, wasm_i32x4_shuffle(ab_hi, cd_hi, 0, 1, 4, 5));
+  wasm_v128_store(dst + 3 * ld, wasm_i32x4_shuffle(ab_hi, cd_hi, 2, 3, 6, 7));
+}
+
+/*
+ * Copies a rows×cols strided view — element (r, c) at x[r·rs + c·cs] — into dst row-major: a
+ * transposed gradient read in its parameter's order. In 16×16 tiles, so that both the reads and
+ * the writes stay within 16 cache lines per tile; within a tile, 4×4 blocks of a view with rs = 1
+ * are transposed as vectors, any other block element by element.
+ */
+EXPORT(gather_rows)
+void gather_rows(float *dst, const float *x, int rs, int cs, int rows, int cols) {
+  for (int r0 = 0; r0 < rows; r0 += 16)
+    for (int c0 = 0; c0 < cols; c0 += 16) {
+      int r1 = min_int(r0 + 16, rows), c1 = min_int(c0 + 16, cols);
+      for (int r = r0; r < r1; r += 4)
+        for (int c = c0; c < c1; c += 4) {
+          if (rs == 1 && r + 4 <= r1 && c + 4 <= c1) {
+            transpose_4x4(dst + r * cols + c, cols, x + r + c * cs, cs);
+            continue;
+          }
+          for (int i = r; i < min_int(r + 4, r1); i++)
+            for (int j = c; j < min_int(c + 4, c1); j++) dst[i * cols + j] = x[i * rs + j * cs];
+        }
+    }
+}
+
+/* 1 if any of n floats (a multiple of 4; pad with 0) is NaN or ±Infinity (all exponent bits set), else 0. */
+EXPORT(any_non_finite)
+int any_non_finite(const v128_t *x, int n) {
+  v128_t exponent = wasm_i32x4_splat(0x7f800000), found = wasm_i32x4_splat(0);
+  for (int i = 0; i < n / 4; i++) found = wasm_v128_or(found, wasm_i32x4_eq(wasm_v128_and(wasm_v128_load(x + i), exponent), exponent));
+  return wasm_v128_any_true(found);
+}

@@ -34,6 +34,9 @@ export interface KernelExports {
   max_pool_adjoint(dImage: number, imageSize: number, dOut: number, argmax: number, n: number): void;
   bias_activation(out: number, y: number, bias: number, rows: number, C: number, relu: number): void;
   bias_activation_grad(gy: number, sums: number, g: number, out: number, rows: number, C: number, relu: number): void;
+  adam_update(p: number, m: number, v: number, g: number, n: number, b1: number, ob1: number, b2: number, ob2: number, eps: number, l2: number, shrink: number, step: number, isc2: number): void;
+  gather_rows(dst: number, x: number, rs: number, cs: number, rows: number, cols: number): void;
+  any_non_finite(x: number, n: number): number;
 }
 
 const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
