@@ -137,7 +137,10 @@ export function lossCoefficients(op: string, shape: T.Shape, mask: T.NDArray, op
 /** Without weights or groups every kept element has the same coefficient: 1/Σm for the means, 1 otherwise. */
 function uniformCoefficient(m: T.Storage, reduction: Reduction): number {
   if (reduction === "sum" || reduction === "none") return 1;
-  let count = 0;
-  for (let i = 0; i < m.length; i++) count += m[i]!;
+  // Four running counts: one would be a chain of dependent adds, each waiting for the last.
+  let c0 = 0, c1 = 0, c2 = 0, c3 = 0, i = 0;
+  for (; i + 4 <= m.length; i += 4) { c0 += m[i]!; c1 += m[i + 1]!; c2 += m[i + 2]!; c3 += m[i + 3]!; }
+  for (; i < m.length; i++) c0 += m[i]!;
+  const count = c0 + c1 + c2 + c3; // whole numbers: exact in any order
   return count > 0 ? 1 / count : 0;
 }
