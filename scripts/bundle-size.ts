@@ -13,12 +13,15 @@ import { gzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
 
 /**
- * 67 kB: the main entries measure 66.5 kB since ONNX export moved behind `@zerograd/nn/onnx` (from
- * 72.8 kB); the budget stops growth while the goal below is not met. What remains is core code
- * (layers, fit(), optimizers, kernels, safetensors); the 6.5 kB still to go need changes inside
- * those (e.g. a denser text encoding of the WebAssembly bytes: about 0.9 kB), not a new entry point.
+ * 80 kB: the main entries measure 79.0 kB. ONNX export moved behind `@zerograd/nn/onnx` (−6.3 kB),
+ * then the WebAssembly kernels grew from a GEMM and the fused BCE to the elementwise, softmax,
+ * convolution, pooling, bias and optimizer kernels: their bytes (20.9 kB of WebAssembly, as base64)
+ * are 12.4 kB of the gzipped bundle, and their TS glue about 3 kB. The budget stops further growth
+ * while the goal below is not met. Measured ways toward it: a denser text encoding of the bytes
+ * (about 2 kB), the sequence layers behind their own entry point (4.8 kB); compiling the
+ * convolution kernels for size instead would cost the CNN step 25–35 %.
  */
-export const BUDGET_BYTES = 67_000;
+export const BUDGET_BYTES = 80_000;
 /** The goal set when the budget was first written, printed beside it. */
 export const GOAL_BYTES = 60_000;
 export const PACKAGES = ["tensor", "autograd", "losses", "nn"] as const;
