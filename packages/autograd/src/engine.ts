@@ -77,7 +77,7 @@ function sweep(root: Tensor, options: BackwardOptions, sink: (t: Tensor, g: Tens
       const node = t.node;
       if (!node) continue;
       const needs = node.inputs.map((x) => x.requiresGrad);
-      const context = { inputs: node.inputs, out: t, attrs: node.attrs, saved: node.saved, needs };
+      const context = { inputs: node.inputs, out: t, attrs: node.attrs, saved: node.saved, needs, retained: retain };
       if (node.op.accumulate && needs[0] && !createGraph && !anomalyEnabled) {
         const x = node.inputs[0]!, buffer = ownedBuffer(x, grads.get(x));
         node.op.accumulate(buffer.value, g.value, context);

@@ -28,6 +28,8 @@ export interface VjpContext<A, S> {
   readonly attrs: A;
   readonly saved: S;
   readonly needs: readonly boolean[];
+  /** Whether the graph outlives this backward pass (retainGraph): if not, `saved` is the vjp's to hand out. */
+  readonly retained: boolean;
 }
 
 /**

@@ -72,7 +72,7 @@ function fusedOp<P>(name: string, loop: Loop<P>): OpDef<Attrs<P>, Float32Array> 
       if (isGradEnabled()) return gradients(ctx.attrs.composed(x), [x], { seed: g, createGraph: true }); // grad of grad: the composed definition
       const saved = new Tensor(new T.NDArray(ctx.saved, x.shape));
       if (g.size !== 1 || ctx.attrs.lossShape) return [mul(g.rank < x.rank ? expandDims(g, -1) : g, saved)]; // reduction 'none'
-      const scale = g.item(), dx = ctx.saved.slice(); // a copy: the saved gradient serves every backward pass
+      const scale = g.item(), dx = ctx.retained ? ctx.saved.slice() : ctx.saved; // the graph is freed after this pass: no copy needed
       if (scale !== 1) for (let i = 0; i < dx.length; i++) dx[i]! *= scale;
       return [new Tensor(new T.NDArray(dx, x.shape))];
     },

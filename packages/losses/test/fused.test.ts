@@ -69,6 +69,21 @@ describe("fused binaryCrossEntropy from logits", () => {
     expect(op(x32, [1, 0], { fromLogits: true, fused: false })).not.toBe("binaryCrossEntropyFused");
   });
 
+  test("retainGraph: every backward pass gets the same gradient, and handing one out leaves the saved one intact", () => {
+    const rng = new Random(3), n = 300;
+    const x = tensor(Float32Array.from({ length: n }, () => rng.uniform(-4, 4)), { requiresGrad: true });
+    const loss = binaryCrossEntropy(x, Array.from({ length: n }, (_, i) => (i % 3 === 0 ? -1 : i % 2)), { fromLogits: true, maskValue: -1 });
+    expect(loss.node?.op.name).toBe("binaryCrossEntropyFused");
+    const [first] = gradients(loss, [x], { retainGraph: true });
+    const kept = Array.from(first!.data);
+    first!.data.fill(7); // the caller owns what it was handed
+    const [second] = gradients(loss, [x], { retainGraph: true });
+    expect(Array.from(second!.data)).toEqual(kept);
+    const [last] = gradients(loss, [x]); // frees the graph: the saved gradient itself may be handed out
+    expect(Array.from(last!.data)).toEqual(kept);
+    expect(() => gradients(loss, [x])).toThrow(/freed/);
+  });
+
   test("gradients of gradients go through the composed definition (createGraph)", () => {
     // d/dx of Σ (dL/dx)²: the fused op's vjp records the composed gradient when createGraph is on.
     const secondOrder = (fused: boolean) => {
