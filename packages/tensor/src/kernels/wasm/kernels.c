@@ -289,8 +289,9 @@ static double log_of_sum(double s) {
 /*
  * Softmax (or log-softmax) of `rows` contiguous rows of k values, stable: with m the row's maximum
  * (0 when it is ±∞, so such rows give NaN, as the JS kernel), e = exp(x − m) and s = Σe in double,
- * out = e·(1/s), or out = x − (m + log s) for log-softmax, each rounded once from double. The
- * caller leaves 16 bytes after the rows readable and writable.
+ * out = e·(1/s) with 1/s rounded to float32 (within a few ulps of the JS kernel's double), or
+ * out = x − (m + log s) for log-softmax, rounded once from double. The caller leaves 16 bytes
+ * after the rows readable and writable.
  */
 EXPORT(softmax_rows) void softmax_rows(float *out, const float *x, int rows, int k, int log) {
   for (int row = 0; row < rows; row++, x += k, out += k) {
@@ -303,12 +304,12 @@ EXPORT(softmax_rows) void softmax_rows(float *out, const float *x, int rows, int
       s2 = wasm_f64x2_add(s2, wasm_f64x2_add(wasm_f64x2_promote_low_f32x4(e), wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(e, e, 2, 3, 2, 3))));
     }
     double s = wasm_f64x2_extract_lane(s2, 0) + wasm_f64x2_extract_lane(s2, 1);
-    if (log) {
+    if (log) { /* x − lse in double: rounding lse to float32 first would cost |lse|·2⁻²⁴ where x − lse is small */
       double lse = m + log_of_sum(s);
       _Pragma("clang loop vectorize(disable) unroll(disable)") for (int j = 0; j < k; j++) out[j] = (float)(x[j] - lse);
-    } else {
-      double scale = 1 / s;
-      _Pragma("clang loop vectorize(disable) unroll(disable)") for (int j = 0; j < k; j++) out[j] = (float)(out[j] * scale);
+    } else { /* e·(1/s) in float32, whole vectors (up to 3 values past the row, overwritten by the next row) */
+      v128_t scale = wasm_f32x4_splat((float)(1 / s));
+      for (int j = 0; j < k; j += 4) wasm_v128_store(out + j, wasm_f32x4_mul(wasm_v128_load(out + j), scale));
     }
   }
 }
