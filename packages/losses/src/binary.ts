@@ -56,6 +56,7 @@ export const binaryCrossEntropy = defineLoss({
     return o.fromLogits ? bceFromLogits(x, zs, pw) : bceFromProbabilities(x, zs, pw);
   },
   fused: (inputs) => (inputs.options.fromLogits ? fusedBceFromLogits(inputs, readPosWeight(inputs.op, inputs.options.posWeight, inputs.x.shape, inputs.x.dtype)) : null),
+  fusedChecks: true, // its kernel flags a kept target outside [0, 1]
 });
 
 /** −[pw·z·log p + (1 − z)·log(1 − p)] on clipped probabilities. */

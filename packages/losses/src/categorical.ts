@@ -89,7 +89,6 @@ export const sparseCategoricalCrossEntropy = defineLoss({
   fused(inputs) {
     const { op, x, z, mask, options: o } = inputs;
     if (!o.fromLogits) return null;
-    inputs.validate();
     const axis = T.normAxis(op, o.axis ?? -1, x.rank);
     const { classWeights, wLabel } = labelWeights(op, o.classWeights, T.where(mask, T.reshape(z, mask.shape), 0), x.shape[axis]!, x.dtype);
     return fusedSparseCrossEntropy(inputs, axis, classWeights, wLabel);

@@ -87,8 +87,9 @@ export interface FusedInputs<O> {
   /** The composed definition, as a function of the prediction (for gradients of gradients). */
   readonly composed: (x: Tensor) => Tensor;
   /**
-   * The input checks (throwing the loss's errors). The composed path runs them first; a fused
-   * kernel runs them before its pass, or only when its own pass finds a kept value out of range.
+   * The input checks (throwing the loss's errors). They have run before `fused` is called unless
+   * the definition says `fusedChecks: true`: then the kernel runs them itself, when its own pass
+   * finds a kept value out of range (or before its pass).
    */
   readonly validate: () => void;
 }
@@ -110,6 +111,8 @@ export interface LossDefinition<F extends Fields, K extends TargetKind, O = Pars
   readonly elementwise: (inputs: LossInputs<O>) => Tensor | { loss: Tensor; denominatorScale?: T.NDArray };
   /** An optional fused kernel beside the definition; return null to decline (the composed path runs). */
   readonly fused?: (inputs: FusedInputs<O>) => Tensor | null;
+  /** The fused kernel checks the inputs in its own pass and calls `validate()` when it finds a bad one (default: no, they are checked first). */
+  readonly fusedChecks?: boolean;
 }
 
 /** What a loss declares, for nn and for tools: read from `loss.spec`. */
@@ -166,8 +169,10 @@ export function defineLoss<K extends TargetKind, F extends Fields = {}>(def: Los
     };
     if (def.fused && (o as { fused: boolean }).fused && !t.z.requiresGrad) {
       const coefficients = (scale?: T.NDArray) => lossCoefficients(op, t.lossShape, m, o as LossOptions, scale);
+      if (!def.fusedChecks) validate();
       const out = def.fused({ op, x, z: t.z.value, mask: m, options: o, coefficients, composed, validate });
       if (out) return out;
+      if (!def.fusedChecks) return composed(x);
     }
     validate();
     return composed(x);

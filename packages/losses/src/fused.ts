@@ -80,8 +80,8 @@ function fusedOp<P>(name: string, loop: Loop<P>): OpDef<Attrs<P>, Float32Array> 
 }
 
 /**
- * Runs a fused op on float32 predictions; null (decline) for any other dtype. The caller has run
- * the input checks, unless the kernel checks in its pass (`checkedInPass`).
+ * Runs a fused op on float32 predictions; null (decline) for any other dtype. The input checks
+ * have run, unless the kernel checks in its pass (`checkedInPass`, a loss with fusedChecks).
  */
 function runFused<P>(op: OpDef<Attrs<P>, Float32Array>, inputs: FusedInputs<unknown>, params: P, denominatorScale?: T.NDArray, checkedInPass = false): Tensor | null {
   const { x, z, mask, validate } = inputs;
@@ -118,10 +118,7 @@ const mse = fusedOp<null>("meanSquaredErrorFused", (xb, a, grad, values) => {
   return total;
 });
 
-export function fusedMeanSquaredError(inputs: FusedInputs<unknown>): Tensor | null {
-  inputs.validate();
-  return runFused(mse, inputs, null);
-}
+export const fusedMeanSquaredError = (inputs: FusedInputs<unknown>): Tensor | null => runFused(mse, inputs, null);
 
 /**
  * Sparse CE from logits over rows of C classes (the last axis), masked rows read as zeros and

@@ -64,3 +64,27 @@ describe("defineLoss: what a loss declares", () => {
     expect(() => wrapLoss(((p: Tensor) => p) as never, (p: Tensor) => p)).toThrow(/wrapLoss: the base must be a loss made by defineLoss/);
   });
 });
+
+describe("defineLoss: a fused kernel of one's own", () => {
+  const squared = (fusedChecks: boolean, calls: string[]) =>
+    defineLoss({
+      name: "squaredWithKernel", target: "values", fusedChecks,
+      elementwise: ({ x, z }) => x.sub(z).square(),
+      fused: (inputs) => { calls.push("fused"); return inputs.x.sub(new Tensor(inputs.z)).square().mean(); },
+    });
+
+  test("the input checks run before a kernel that does not declare fusedChecks, so a bad target is refused", () => {
+    const calls: string[] = [];
+    expect(() => squared(false, calls)(tensor([1, 2]), [0, NaN])).toThrow(/squaredWithKernel: target is NaN at unmasked element \[1\]/);
+    expect(calls).toEqual([]); // refused before the kernel ran
+    expect(squared(false, calls)(tensor([1, 2]), [0, NaN], { maskValue: NaN }).item()).toBeDefined();
+    expect(calls).toEqual(["fused"]);
+  });
+
+  test("with fusedChecks the kernel is trusted to call validate() itself", () => {
+    const calls: string[] = [];
+    const out = squared(true, calls)(tensor([1, 2]), [0, NaN]); // this kernel never validates: nothing refuses
+    expect(calls).toEqual(["fused"]);
+    expect(Number.isNaN(out.item())).toBe(true);
+  });
+});
