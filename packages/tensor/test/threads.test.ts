@@ -35,6 +35,19 @@ describe.skipIf(!hasWasm)("threads", () => {
     }
   });
 
+  test("three workers, a transposed A over three slabs of k: each thread packs its own rows of A, bit for bit", async () => {
+    const previous = T.useKernels("wasm");
+    try {
+      const a = T.transpose(seeded([600, 130], 3)), b = seeded([600, 217], 4); // 130·600·217 ≥ 256³; rows split 36/36/36/22
+      const one = T.matmul(a, b);
+      await enableThreads(3);
+      expect(Array.from(T.matmul(a, b).data)).toEqual(Array.from(one.data));
+      await disableThreads();
+    } finally {
+      T.useKernels(previous);
+    }
+  });
+
   test("a bad worker count is refused", async () => {
     await expect(enableThreads(0)).rejects.toThrow(/enableThreads: workers must be an integer in 1…64, got 0/);
     await expect(enableThreads(1.5)).rejects.toThrow(RangeError);

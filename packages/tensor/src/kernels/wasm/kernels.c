@@ -46,9 +46,18 @@ static inline void pack_panels(float *dst, const float *x, int rs, int cs, int R
   }
 }
 
-/* Packs an M×K view of A into panels of MR rows. */
-EXPORT(pack_a)
-void pack_a(float *dst, const float *a, int rs, int cs, int M, int K) { pack_panels(dst, a, rs, cs, M, K, MR); }
+/*
+ * Packs rows i0…i1 of an M×K view of A (i0 a multiple of MR) into their places among all M rows'
+ * panels, slab by slab: each thread of a split product packs the rows it multiplies.
+ */
+EXPORT(pack_a_rows)
+void pack_a_rows(float *dst, const float *a, int rs, int cs, int M, int K, int i0, int i1) {
+  int Mp = round_up(M, MR);
+  for (int k0 = 0; k0 < K; k0 += KC) {
+    int kc = min_int(KC, K - k0);
+    pack_panels(dst + (long)Mp * k0 + (long)i0 * kc, a + (long)i0 * rs + (long)k0 * cs, rs, cs, min_int(i1, M) - i0, kc, MR);
+  }
+}
 
 /* Packs a K×N view of B into panels of NR columns: the rows of Bᵀ, whose strides are B's swapped. */
 EXPORT(pack_b)

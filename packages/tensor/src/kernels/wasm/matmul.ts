@@ -1,6 +1,6 @@
 import type { Storage } from "../../ndarray.js";
 import { type MatrixView, matmulInto as jsMatmulInto } from "../matmul.js";
-import { align, reserve, wasmRuntime } from "./runtime.js";
+import { type StagedView, align, reserve, wasmRuntime } from "./runtime.js";
 
 /** Below this many multiply-adds the copies and the call cost more than the JS kernel takes. */
 const SMALL_PRODUCT = 4096;
@@ -28,11 +28,14 @@ export function wasmMatmulInto(out: Storage, o: number, A: MatrixView, B: Matrix
   const heap = reserve(rt, aBytes + bBytes + paBytes + pbBytes + M * N * 4);
   const aAt = rt.base, bAt = aAt + aBytes, paAt = bAt + bBytes, pbAt = paAt + paBytes, cAt = pbAt + pbBytes;
   const a = stage(heap, aAt, A, M, K), b = stage(heap, bAt, B, K, N);
-  ex.pack_a(paAt, a.ptr, a.rs, a.cs, M, K);
   if (!direct) ex.pack_b(pbAt, b.ptr, b.rs, b.cs, K, N);
   const [bAt2, ldb] = direct ? [b.ptr, b.rs] : [pbAt, 0];
-  if (rt.parallelGemm && M * K * N >= PARALLEL_PRODUCT && M >= 8) rt.parallelGemm(cAt, paAt, bAt2, ldb, M, K, N);
-  else ex.gemm_packed(cAt, paAt, bAt2, ldb, M, K, N, 0, M);
+  if (rt.parallelGemm && M * K * N >= PARALLEL_PRODUCT && M >= 8) {
+    rt.parallelGemm(cAt, paAt, a, bAt2, ldb, M, K, N); // each thread packs the rows of A it multiplies
+  } else {
+    ex.pack_a_rows(paAt, a.ptr, a.rs, a.cs, M, K, 0, M);
+    ex.gemm_packed(cAt, paAt, bAt2, ldb, M, K, N, 0, M);
+  }
   out.set(heap.subarray(cAt >> 2, (cAt >> 2) + M * N), o);
 }
 
@@ -55,7 +58,7 @@ function stagedFloats(v: MatrixView, rows: number, cols: number): number {
 }
 
 /** Copies a view into the heap at byte `at`; returns where its element (0, 0) landed and its strides there. */
-function stage(heap: Float32Array, at: number, v: MatrixView, rows: number, cols: number): { ptr: number; rs: number; cs: number } {
+function stage(heap: Float32Array, at: number, v: MatrixView, rows: number, cols: number): StagedView {
   const data = v.data as Float32Array;
   if (copiesSpan(v, rows, cols)) {
     const [lo, hi] = spanOf(v, rows, cols);

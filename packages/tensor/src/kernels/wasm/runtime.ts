@@ -19,7 +19,7 @@ export interface KernelExports {
   __heap_base: WasmGlobal;
   /** Exported by the shared-memory variant only: each thread's instance gets its own stack. */
   __stack_pointer?: { value: number };
-  pack_a(dst: number, a: number, rs: number, cs: number, M: number, K: number): void;
+  pack_a_rows(dst: number, a: number, rs: number, cs: number, M: number, K: number, i0: number, i1: number): void;
   pack_b(dst: number, b: number, rs: number, cs: number, K: number, N: number): void;
   gemm_packed(c: number, pa: number, b: number, ldb: number, M: number, K: number, N: number, iBegin: number, iEnd: number): void;
   packed_a_floats(M: number, K: number): number;
@@ -64,6 +64,9 @@ const INITIAL_PAGES = 1024;
 const MAX_PAGES = 16384;
 
 /** The instantiated module, its memory and a float view of it (refreshed after a growth). */
+/** An operand copied into the module's memory: where its element (0, 0) is, and its strides there. */
+export interface StagedView { ptr: number; rs: number; cs: number }
+
 export interface WasmRuntime {
   module: object;
   exports: KernelExports;
@@ -77,7 +80,7 @@ export interface WasmRuntime {
    * Set by a thread pool (`@zerograd/tensor/node`): computes rows 0…M of a packed product with
    * every thread, synchronously. Absent: one thread.
    */
-  parallelGemm?: (c: number, pa: number, b: number, ldb: number, M: number, K: number, N: number) => void;
+  parallelGemm?: (c: number, pa: number, a: StagedView, b: number, ldb: number, M: number, K: number, N: number) => void;
 }
 
 let runtime: WasmRuntime | undefined;

@@ -8,14 +8,17 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { KERNELS_SHARED_WASM_BASE64 } from "./module.generated.js";
-import { type WasmRuntime, createRuntime, installRuntime } from "./runtime.js";
+import { type StagedView, type WasmRuntime, createRuntime, installRuntime } from "./runtime.js";
 
-/** Each worker's control block (Int32): 0 state (0 idle, 1 run, 2 exit), 1–9 gemm_packed's arguments, 10 done (1 ok, −1 failed). */
-const CONTROL_INTS = 11;
+/**
+ * Each worker's control block (Int32): 0 state (0 idle, 1 run, 2 exit), 1–9 gemm_packed's
+ * arguments, 10 done (1 ok, −1 failed), 11–13 where A is staged and its strides.
+ */
+const CONTROL_INTS = 14;
 const STACK_BYTES = 65536;
 
 // The worker: its own instance of the kernels over the shared memory, with its own stack, running
-// one row range of gemm_packed each time the main thread sets its state to 1.
+// one row range (packing those rows of A, then gemm_packed) each time the main thread sets its state to 1.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const { module, memory, control, stackTop } = workerData;
@@ -27,7 +30,10 @@ for (;;) {
   Atomics.wait(ctl, 0, 0);
   if (Atomics.load(ctl, 0) === 2) break;
   let done = 1;
-  try { ex.gemm_packed(ctl[1], ctl[2], ctl[3], ctl[4], ctl[5], ctl[6], ctl[7], ctl[8], ctl[9]); } catch { done = -1; }
+  try {
+    ex.pack_a_rows(ctl[2], ctl[11], ctl[12], ctl[13], ctl[5], ctl[6], ctl[8], ctl[9]);
+    ex.gemm_packed(ctl[1], ctl[2], ctl[3], ctl[4], ctl[5], ctl[6], ctl[7], ctl[8], ctl[9]);
+  } catch { done = -1; }
   Atomics.store(ctl, 0, 0);
   Atomics.store(ctl, 10, done);
   Atomics.notify(ctl, 10);
@@ -65,7 +71,7 @@ export async function enableThreads(workers = Math.max(1, availableParallelism()
   });
   const threads = await Promise.all(started);
   pool = { workers: threads, controls };
-  rt.parallelGemm = (c, pa, b, ldb, M, K, N) => parallelGemm(rt, controls, c, pa, b, ldb, M, K, N);
+  rt.parallelGemm = (c, pa, a, b, ldb, M, K, N) => parallelGemm(rt, controls, c, pa, a, b, ldb, M, K, N);
   installRuntime(rt);
 }
 
@@ -82,8 +88,11 @@ export async function disableThreads(): Promise<void> {
   await Promise.all(workers.map((w) => w.terminate()));
 }
 
-/** Splits rows 0…M into one range per thread (multiples of 4, the micro-tile's height); the caller takes the last. */
-function parallelGemm(rt: WasmRuntime, controls: Int32Array[], c: number, pa: number, b: number, ldb: number, M: number, K: number, N: number): void {
+/**
+ * Splits rows 0…M into one range per thread (multiples of 4, the micro-tile's height); the caller
+ * takes the last. Each thread packs its rows of A, then multiplies them by the packed B.
+ */
+function parallelGemm(rt: WasmRuntime, controls: Int32Array[], c: number, pa: number, a: StagedView, b: number, ldb: number, M: number, K: number, N: number): void {
   const parts = controls.length + 1;
   const step = Math.ceil(M / parts / 4) * 4;
   let begun = 0;
@@ -91,11 +100,14 @@ function parallelGemm(rt: WasmRuntime, controls: Int32Array[], c: number, pa: nu
     const i0 = Math.min(M, begun * step), i1 = Math.min(M, i0 + step);
     begun++;
     ctl.set([c, pa, b, ldb, M, K, N, i0, i1], 1);
+    ctl.set([a.ptr, a.rs, a.cs], 11);
     Atomics.store(ctl, 10, 0);
     Atomics.store(ctl, 0, 1);
     Atomics.notify(ctl, 0);
   }
-  rt.exports.gemm_packed(c, pa, b, ldb, M, K, N, Math.min(M, begun * step), M);
+  const mine = Math.min(M, begun * step);
+  rt.exports.pack_a_rows(pa, a.ptr, a.rs, a.cs, M, K, mine, M);
+  rt.exports.gemm_packed(c, pa, b, ldb, M, K, N, mine, M);
   let failed = false;
   for (const ctl of controls) {
     while (Atomics.load(ctl, 10) === 0) Atomics.wait(ctl, 10, 0);
