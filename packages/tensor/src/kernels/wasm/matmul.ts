@@ -40,7 +40,7 @@ export function wasmMatmulInto(out: Storage, o: number, A: MatrixView, B: Matrix
 }
 
 /** The index range [lo, hi) of data a rows×cols view touches. */
-function spanOf(v: MatrixView, rows: number, cols: number): [number, number] {
+export function spanOf(v: MatrixView, rows: number, cols: number): [number, number] {
   const r = (rows - 1) * v.rs, c = (cols - 1) * v.cs;
   return [v.off + Math.min(0, r) + Math.min(0, c), v.off + Math.max(0, r) + Math.max(0, c) + 1];
 }

@@ -1,5 +1,6 @@
 import type { MatrixView } from "../matmul.js";
 import { type AdamArgs, adamInto as jsAdamInto, firstNonFiniteIn as jsFirstNonFinite } from "../optim.js";
+import { spanOf } from "./matmul.js";
 import { reserve, wasmRuntime } from "./runtime.js";
 
 /** Floats per chunk of each operand: four chunks (p, m, v, g) stay in L2 between copy-in, update and copy-out. */
@@ -8,12 +9,6 @@ const CHUNK = 1 << 14;
 const SMALL = 256;
 /** A strided gradient is staged whole (its span) when the span is at most this many floats; a larger one stays on JS. */
 const MAX_SPAN = 1 << 24;
-
-/** The index range [lo, hi) of data a rows×cols view touches. */
-function spanOf(g: MatrixView, rows: number, cols: number): [number, number] {
-  const r = (rows - 1) * g.rs, c = (cols - 1) * g.cs;
-  return [g.off + Math.min(0, r) + Math.min(0, c), g.off + Math.max(0, r) + Math.max(0, c) + 1];
-}
 
 /**
  * True when the hyperparameters keep their meaning in float32: ε does not round to 0 (0/0 where
