@@ -1,4 +1,4 @@
-import { type NDArray, fmtShape } from "@zerograd/tensor";
+import { type NDArray, firstNonFiniteOf, fmtShape } from "@zerograd/tensor";
 import { scoped } from "./mode.js";
 
 /**
@@ -59,17 +59,9 @@ function range(label: string, x: NDArray, f: Found): string {
   return `${label} ${fmtShape(x.shape)} ${x.dtype} ${finite}${f.nan ? `, ${f.nan} NaN` : ""}${f.inf ? `, ${f.inf} ±Infinity` : ""}`;
 }
 
-/** One branch-free pass: v − v is 0 for every finite v and NaN for NaN and ±∞. */
-function allFinite(x: NDArray): boolean {
-  const values = x.flat();
-  let probe = 0;
-  for (let i = 0; i < values.length; i++) probe += values[i]! - values[i]!;
-  return probe === 0;
-}
-
 /** Throws when `out` holds a NaN or ±∞ that none of `sources` holds. */
 function check(op: string, phase: string, what: string, out: NDArray, sources: [string, NDArray][], site: string | undefined): void {
-  if (allFinite(out)) return; // the common case, in one cheap pass
+  if (firstNonFiniteOf(out.flat()) < 0) return; // the common case, in one scan by the active kernels
   const o = scan(out);
   if (!o.nan && !o.inf) return;
   const found = sources.map(([label, x]) => [label, x, scan(x)] as const);

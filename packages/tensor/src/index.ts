@@ -6,7 +6,7 @@ export { ShapeError, checkArg, checkKind, fmtShape } from "./errors.js";
 export { type Shape, sizeOf, stridesOf, shapesEqual, normAxis, normAxes, broadcastShapes, broadcastAxes, checkShape } from "./shape.js";
 export { NDArray, type DType, type Storage, type NestedArray, allocate, dtypeOf, resultDType } from "./ndarray.js";
 export { Random } from "./random.js";
-export { type Kernels, type KernelSetName, jsKernels, kernels, useKernels } from "./kernels/index.js";
+export { type Kernels, type KernelSetName, firstNonFiniteOf, jsKernels, kernels, useKernels } from "./kernels/index.js";
 export { wasmKernels, wasmSimdSupported, wasmKernelInfo } from "./kernels/wasm/index.js";
 export type { Window2D } from "./kernels/conv.js";
 export type { UnaryOp, BinaryOp } from "./kernels/elementwise.js";

@@ -11,7 +11,7 @@
  * into a buffer that the optimizer keeps from one step to the next.
  */
 import type { Tensor } from "@zerograd/autograd";
-import { type AdamArgs, NDArray, ShapeError, type Storage, allocate, checkArg, fmtShape, kernels, number, oneOf, shapesEqual } from "@zerograd/tensor";
+import { type AdamArgs, NDArray, ShapeError, type Storage, allocate, checkArg, firstNonFiniteOf, fmtShape, kernels, number, oneOf, shapesEqual } from "@zerograd/tensor";
 
 /** A serialisable snapshot of an optimizer: plain numbers and arrays (see `encodeCheckpoint`). */
 export interface OptimizerState {
@@ -308,7 +308,7 @@ export abstract class Optimizer {
       if (!(s instanceof NDArray)) throw new TypeError(`${op}: slot ${slot} of parameter ${i} must be an NDArray or null`);
       if (!shapesEqual(s.shape, this.params[i]!.shape)) throw new ShapeError(op, `slot ${slot} of parameter ${i} has the wrong shape`, [s.shape, this.params[i]!.shape]);
       const values = s.flat();
-      const at = kernels().firstNonFinite({ data: values, off: 0, rs: 0, cs: 1 }, 1, values.length);
+      const at = firstNonFiniteOf(values);
       if (at >= 0) throw new RangeError(`${op}: slot ${slot} of parameter ${i} holds ${values[at]} at element ${at}; optimizer state must be finite`);
     });
   }

@@ -6,6 +6,7 @@ import { bceLogitsInto } from "./losses.js";
 import { biasActivationGradInto, biasActivationInto } from "./bias.js";
 import { adamInto, firstNonFiniteIn } from "./optim.js";
 import { wasmKernels, wasmSimdSupported } from "./wasm/index.js";
+import type { Storage } from "../ndarray.js";
 
 /**
  * The kernel interface: every hot loop the ops call goes through this object. A faster set
@@ -93,6 +94,9 @@ let active: Kernels = namedSet(fromEnvironment());
 export function kernels(): Kernels {
   return active;
 }
+
+/** The index of the first NaN or ±Infinity of a flat array, or −1 (the active kernel set scans it). */
+export const firstNonFiniteOf = (values: Storage): number => active.firstNonFinite({ data: values, off: 0, rs: 0, cs: 1 }, 1, values.length);
 
 /**
  * Chooses the kernels: a set by name ("js", "wasm", "auto"), or some entries (those not given keep
