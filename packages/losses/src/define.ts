@@ -87,9 +87,9 @@ export interface FusedInputs<O> {
   /** The composed definition, as a function of the prediction (for gradients of gradients). */
   readonly composed: (x: Tensor) => Tensor;
   /**
-   * The input checks (throwing the loss's errors). They have run before `fused` is called unless
-   * the definition says `fusedChecks: true`: then the kernel runs them itself, when its own pass
-   * finds a kept value out of range (or before its pass).
+   * The input checks (throwing the loss's errors). With `fusedChecks: true` the kernel calls it
+   * when its own pass finds a kept value out of range; otherwise the checks have run before
+   * `fused` was called, and it does nothing.
    */
   readonly validate: () => void;
 }
@@ -170,7 +170,7 @@ export function defineLoss<K extends TargetKind, F extends Fields = {}>(def: Los
     if (def.fused && (o as { fused: boolean }).fused && !t.z.requiresGrad) {
       const coefficients = (scale?: T.NDArray) => lossCoefficients(op, t.lossShape, m, o as LossOptions, scale);
       if (!def.fusedChecks) validate();
-      const out = def.fused({ op, x, z: t.z.value, mask: m, options: o, coefficients, composed, validate });
+      const out = def.fused({ op, x, z: t.z.value, mask: m, options: o, coefficients, composed, validate: def.fusedChecks ? validate : () => {} });
       if (out) return out;
       if (!def.fusedChecks) return composed(x);
     }

@@ -22,9 +22,8 @@ interface Attrs<P> {
   lossShape: T.Shape | null;
   params: P;
   composed: (x: Tensor) => Tensor;
-  /** The loss's input checks: run before the pass, or after it when the kernel reports (NaN) a kept target out of range. */
+  /** The loss's input checks, for a kernel that reports (NaN) a kept target out of range; nothing when they ran before the pass. */
   validate: () => void;
-  checkedInPass: boolean;
 }
 
 /** One fused forward: fills grad (c·dℓ/dx, the prediction's shape) and values (c·ℓ, or null); returns Σ c·ℓ. */
@@ -64,7 +63,7 @@ function fusedOp<P>(name: string, loop: Loop<P>): OpDef<Attrs<P>, Float32Array> 
     forward([x], a) {
       const grad = new Float32Array(x!.size), values = a.lossShape ? new Float32Array(a.mask.length) : null;
       const total = loop(bitsOf(x!), a, grad, values);
-      if (a.checkedInPass && Number.isNaN(total)) a.validate(); // throws for bad targets (else the logits held NaN)
+      if (Number.isNaN(total)) a.validate(); // throws for bad targets (else the logits held NaN)
       return { out: values ? new T.NDArray(values, a.lossShape!) : T.array(total, { dtype: "float32" }), saved: grad };
     },
     vjp(g, ctx) {
@@ -79,15 +78,12 @@ function fusedOp<P>(name: string, loop: Loop<P>): OpDef<Attrs<P>, Float32Array> 
   };
 }
 
-/**
- * Runs a fused op on float32 predictions; null (decline) for any other dtype. The input checks
- * have run, unless the kernel checks in its pass (`checkedInPass`, a loss with fusedChecks).
- */
-function runFused<P>(op: OpDef<Attrs<P>, Float32Array>, inputs: FusedInputs<unknown>, params: P, denominatorScale?: T.NDArray, checkedInPass = false): Tensor | null {
+/** Runs a fused op on float32 predictions; null (decline) for any other dtype. */
+function runFused<P>(op: OpDef<Attrs<P>, Float32Array>, inputs: FusedInputs<unknown>, params: P, denominatorScale?: T.NDArray): Tensor | null {
   const { x, z, mask, validate } = inputs;
   if (x.dtype !== "float32") return null;
   const { reduction, coefficients } = inputs.coefficients(denominatorScale);
-  const attrs: Attrs<P> = { z: bitsOf(z.astype("float32")), mask: mask.astype("float32").flat() as Float32Array, c: coefficients, lossShape: reduction === "none" ? mask.shape : null, params, composed: inputs.composed, validate, checkedInPass };
+  const attrs: Attrs<P> = { z: bitsOf(z.astype("float32")), mask: mask.astype("float32").flat() as Float32Array, c: coefficients, lossShape: reduction === "none" ? mask.shape : null, params, composed: inputs.composed, validate };
   return apply(op, [x], attrs);
 }
 
@@ -102,7 +98,7 @@ const bce = fusedOp<{ pwAll: Float32Array | null; pw: number; alpha: number }>("
 /** The fused BCE from logits (posWeight as 1, a number or a tensor of ℓ's shape). */
 export function fusedBceFromLogits(inputs: FusedInputs<{ labelSmoothing: number }>, pw: Tensor | number): Tensor | null {
   const pwAll = typeof pw === "number" ? null : (pw.value.astype("float32").flat() as Float32Array);
-  return runFused(bce, inputs, { pwAll, pw: typeof pw === "number" ? pw : 1, alpha: inputs.options.labelSmoothing }, undefined, true);
+  return runFused(bce, inputs, { pwAll, pw: typeof pw === "number" ? pw : 1, alpha: inputs.options.labelSmoothing });
 }
 
 /** Squared error, masked inputs read as +0: ℓ = (x − z)², dℓ/dx = 2(x − z). */
