@@ -32,8 +32,8 @@ export const wasmKernels: Partial<Kernels> & { name: string } = {
 export { wasmSimdSupported, wasmRuntime } from "./runtime.js";
 
 /**
- * The WebAssembly kernels' state in this process, once they have run: the start-up cost (base64
- * decode, synchronous compile and instantiation, in ms), the size of their memory, and whether a
+ * The WebAssembly kernels' state in this process, once they have run: the start-up cost (decoding
+ * the bytes, synchronous compile and instantiation, in ms), the size of their memory, and whether a
  * thread pool shares the matmuls. undefined before first use.
  */
 export function wasmKernelInfo(): { startupMs: number; memoryBytes: number; threaded: boolean } | undefined {

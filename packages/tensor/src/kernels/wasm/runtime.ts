@@ -1,4 +1,4 @@
-import { KERNELS_WASM_BASE64 } from "./module.generated.js";
+import { KERNELS_WASM } from "./module.generated.js";
 
 /**
  * The WebAssembly side of the kernels: feature detection, the module (compiled synchronously on
@@ -96,12 +96,12 @@ export function wasmRuntime(): WasmRuntime {
  * shared-memory variant's bytes (threads.ts, the Node entry, holds them; `stackBytes` are reserved
  * after the heap base for the other threads' stacks).
  */
-export function createRuntime(sharedBase64: string | null, stackBytes: number): WasmRuntime {
-  const shared = sharedBase64 !== null;
+export function createRuntime(sharedModule: string | null, stackBytes: number): WasmRuntime {
+  const shared = sharedModule !== null;
   if (!wasmSimdSupported()) throw new Error("WebAssembly kernels: this runtime has no WebAssembly SIMD128");
   const api = wasmApi!;
   const t0 = now();
-  const module = new api.Module(decodeBase64(sharedBase64 ?? KERNELS_WASM_BASE64));
+  const module = new api.Module(bytesOf(sharedModule ?? KERNELS_WASM));
   const memory = new api.Memory(shared ? { initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true } : { initial: INITIAL_PAGES });
   const instance = new api.Instance(module, { env: { memory } });
   const exports = instance.exports as unknown as KernelExports;
@@ -142,18 +142,9 @@ function now(): number {
   return perf ? perf.now() : Date.now();
 }
 
-/** Base64 to bytes, without atob or Buffer (neither exists everywhere). */
-export function decodeBase64(text: string): Uint8Array {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  const value = new Int8Array(128).fill(-1);
-  for (let i = 0; i < 64; i++) value[alphabet.charCodeAt(i)] = i;
-  const clean = text.replace(/=+$/, "");
-  const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
-  let bits = 0, acc = 0, o = 0;
-  for (let i = 0; i < clean.length; i++) {
-    acc = (acc << 6) | value[clean.charCodeAt(i)]!;
-    bits += 6;
-    if (bits >= 8) { bits -= 8; out[o++] = (acc >> bits) & 255; }
-  }
-  return out;
+/** The module's bytes from their text form in module.generated.ts: one character (code 0–255) per byte. */
+export function bytesOf(text: string): Uint8Array {
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
 }
