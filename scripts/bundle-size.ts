@@ -13,15 +13,16 @@ import { gzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
 
 /**
- * 80 kB: the main entries measure 79.5 kB. ONNX export moved behind `@zerograd/nn/onnx` (−6.3 kB),
- * then the WebAssembly kernels grew from a GEMM and the fused BCE to the elementwise, softmax,
- * convolution, pooling, bias and optimizer kernels: their bytes (21.3 kB of WebAssembly, as base64)
- * are 12.8 kB of the gzipped bundle, and their TS glue about 3 kB. The budget stops further growth
- * while the goal below is not met. Measured ways toward it: a denser text encoding of the bytes
- * (about 2 kB), the sequence layers behind their own entry point (4.8 kB); compiling the
- * convolution kernels for size instead would cost the CNN step 25–35 %.
+ * 75 kB: the main entries measure 73.0 kB. The goal below was set at 45 kB measured; since then
+ * the WebAssembly kernels (their bytes ship inside the package and compile synchronously),
+ * the sequence layers and the checks before training have been added. The kernels' bytes now add
+ * 7.9 kB to the gzipped bundle: 14.4 kB of WebAssembly (compiled without automatic unrolling and
+ * vectorization: 21.3 kB before) written one character per byte (as base64 they added 14.2 kB).
+ * ONNX export lives behind `@zerograd/nn/onnx` (−6.3 kB). What the rest costs, minified: the
+ * training loop 36 kB, the tensor core 28 kB, nn's layers and models 22 kB (the sequence layers
+ * another 18 kB), autograd 20 kB, losses 19 kB, serialization 15 kB, the JS kernels 12 kB.
  */
-export const BUDGET_BYTES = 80_000;
+export const BUDGET_BYTES = 75_000;
 /** The goal set when the budget was first written, printed beside it. */
 export const GOAL_BYTES = 60_000;
 export const PACKAGES = ["tensor", "autograd", "losses", "nn"] as const;

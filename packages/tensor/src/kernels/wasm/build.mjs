@@ -43,7 +43,8 @@ export function compile(extra = [], optimize = OPTIMIZE) {
 
 /**
  * One character per byte rather than base64: gzip then sees the module's own byte patterns, and the
- * bytes cost 9.9 kB of a gzipped bundle instead of 12.8 kB (base64 splits them across characters).
+ * bytes add 7.9 kB to the gzipped bundle of the four packages instead of 14.2 kB (base64 splits
+ * them across characters).
  */
 function constant(name, what, bytes) {
   const text = bytes.toString("latin1");
