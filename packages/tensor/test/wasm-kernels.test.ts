@@ -8,6 +8,8 @@ import { describe, expect, test } from "vitest";
 import * as T from "@zerograd/tensor";
 import { Random, jsKernels, wasmKernels, wasmSimdSupported } from "@zerograd/tensor";
 import { propertyOptions } from "../../../tools/testing/arbitraries.js";
+import { KERNELS_WASM } from "../src/kernels/wasm/module.generated.js";
+import { bytesOf } from "../src/kernels/wasm/runtime.js";
 
 const hasWasm = wasmSimdSupported();
 
@@ -100,6 +102,14 @@ describe("kernel selection", () => {
     } finally {
       T.useKernels(previous);
     }
+  });
+
+  test("the module's text decodes to the bytes of a valid module; a character above 255 is refused", () => {
+    const bytes = bytesOf(KERNELS_WASM);
+    expect(bytes.length).toBe(KERNELS_WASM.length);
+    expect([...bytes.subarray(0, 4)]).toEqual([0, 0x61, 0x73, 0x6d]); // "\0asm"
+    if (hasWasm) expect((globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly.validate(bytes)).toBe(true);
+    expect(() => bytesOf("\u0000as\u20ACm")).toThrow(/U\+20AC at 3, not a byte/);
   });
 
   test("an unknown set name is refused before anything changes", () => {

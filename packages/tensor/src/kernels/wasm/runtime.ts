@@ -142,9 +142,17 @@ function now(): number {
   return perf ? perf.now() : Date.now();
 }
 
-/** The module's bytes from their text form in module.generated.ts: one character (code 0–255) per byte. */
+/**
+ * The module's bytes from their text form in module.generated.ts: one character (code 0–255) per
+ * byte. A character above 255 means a tool re-encoded that file; it is refused here rather than
+ * left for the compiler to misread.
+ */
 export function bytesOf(text: string): Uint8Array {
   const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code > 255) throw new Error(`WebAssembly kernels: the module's text holds U+${code.toString(16).toUpperCase().padStart(4, "0")} at ${i}, not a byte (0–255): module.generated.ts was re-encoded`);
+    bytes[i] = code;
+  }
   return bytes;
 }
