@@ -10,36 +10,23 @@
 import { gzipSync } from "node:zlib";
 import { Bench } from "tinybench";
 import { useKernels } from "@zerograd/tensor";
-import { type WasmRuntime, align, bytesOf, installRuntime } from "../../packages/tensor/src/kernels/wasm/runtime.js";
+import { createRuntime, installRuntime } from "../../packages/tensor/src/kernels/wasm/runtime.js";
 import { KERNELS_WASM } from "../../packages/tensor/src/kernels/wasm/module.generated.js";
 // @ts-expect-error: a plain JavaScript build script without type declarations
 import { compile } from "../../packages/tensor/src/kernels/wasm/build.mjs";
 import { FULL_SIZES, buildCases, filterCases } from "./cases.js";
-
-interface Api {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (m: object, imports: object) => { exports: Record<string, unknown> };
-  Memory: new (d: { initial: number }) => WasmRuntime["memory"];
-}
-
-/** A runtime over `bytes`, as createRuntime makes one (64 MiB of memory up front). */
-function runtimeOf(bytes: Uint8Array): WasmRuntime {
-  const api = (globalThis as unknown as { WebAssembly: Api }).WebAssembly;
-  const module = new api.Module(bytes), memory = new api.Memory({ initial: 1024 });
-  const exports = new api.Instance(module, { env: { memory } }).exports as unknown as WasmRuntime["exports"];
-  return { module, exports, memory, heap: new Float32Array(memory.buffer), base: align(exports.__heap_base.value), startupMs: 0 };
-}
 
 const args = process.argv.slice(2);
 const at = args.indexOf("--filter");
 const filter = at >= 0 ? args.splice(at, 2)[1] : undefined;
 if (args.length === 0) throw new RangeError("kernel-flags: give the candidate's optimisation flags, e.g. -O3 -fno-unroll-loops");
 
-const shipped = bytesOf(KERNELS_WASM), candidate = new Uint8Array(compile([], args) as Uint8Array);
-const size = (b: Uint8Array) => `${b.length} B (${gzipSync(b, { level: 9 }).length} B gzipped)`;
+// Both modules as text, as module.generated.ts holds them (one character per byte).
+const shipped = KERNELS_WASM, candidate = (compile([], args) as Buffer).toString("latin1");
+const size = (text: string) => `${text.length} B (${gzipSync(Buffer.from(text, "latin1"), { level: 9 }).length} B gzipped)`;
 console.log(`shipped module ${size(shipped)}; candidate ${args.join(" ")}: ${size(candidate)}`);
 
-const runtimes = { shipped: runtimeOf(shipped), candidate: runtimeOf(candidate) };
+const runtimes = { shipped: createRuntime(shipped, false, 0), candidate: createRuntime(candidate, false, 0) };
 // The one-thread cases (the reduction runs JS kernels only).
 const cases = filterCases(buildCases(FULL_SIZES), filter).filter((c) => !c.threads && c.suite !== "reduction");
 useKernels("wasm");

@@ -1,7 +1,8 @@
 // Compiles the WebAssembly kernels (kernels.c) with Debian's clang + lld and writes their bytes,
-// one character per byte (codes 0–255, in JSON string literals), into module.generated.ts, which ships inside @zerograd/tensor. Two variants of
-// the same code: one importing an ordinary memory, one importing a shared memory (for threads,
-// with its stack pointer exported so that each thread can be given its own stack).
+// one character per byte (codes 0–255, in JSON string literals), into module.generated.ts, which
+// ships inside @zerograd/tensor. Two variants of the same code: one importing an ordinary memory,
+// one importing a shared memory (for threads, with its stack pointer exported so that each thread
+// can be given its own stack).
 //
 //   node packages/tensor/src/kernels/wasm/build.mjs           rebuild module.generated.ts
 //   node packages/tensor/src/kernels/wasm/build.mjs --check   exit 1 if the shipped bytes differ from a fresh build

@@ -87,21 +87,20 @@ let runtime: WasmRuntime | undefined;
 
 /** The runtime, created on first use: `new WebAssembly.Module` is synchronous (the module is a few KB). */
 export function wasmRuntime(): WasmRuntime {
-  runtime ??= createRuntime(null, 0);
+  runtime ??= createRuntime(KERNELS_WASM, false, 0);
   return runtime;
 }
 
 /**
- * Compiles and instantiates the kernels over a fresh memory: ordinary, or shared when given the
- * shared-memory variant's bytes (threads.ts, the Node entry, holds them; `stackBytes` are reserved
- * after the heap base for the other threads' stacks).
+ * Compiles and instantiates a kernel module (its text as in module.generated.ts) over a fresh
+ * memory: ordinary, or shared for the shared-memory variant (threads.ts, the Node entry, holds
+ * it; `stackBytes` are reserved after the heap base for the other threads' stacks).
  */
-export function createRuntime(sharedModule: string | null, stackBytes: number): WasmRuntime {
-  const shared = sharedModule !== null;
+export function createRuntime(moduleText: string, shared: boolean, stackBytes: number): WasmRuntime {
   if (!wasmSimdSupported()) throw new Error("WebAssembly kernels: this runtime has no WebAssembly SIMD128");
   const api = wasmApi!;
   const t0 = now();
-  const module = new api.Module(bytesOf(sharedModule ?? KERNELS_WASM));
+  const module = new api.Module(bytesOf(moduleText));
   const memory = new api.Memory(shared ? { initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true } : { initial: INITIAL_PAGES });
   const instance = new api.Instance(module, { env: { memory } });
   const exports = instance.exports as unknown as KernelExports;

@@ -57,7 +57,7 @@ export async function enableThreads(workers = Math.max(1, availableParallelism()
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new RangeError(`enableThreads: workers must be an integer in 1…64, got ${workers}`);
   if (typeof SharedArrayBuffer === "undefined") throw new Error("enableThreads: SharedArrayBuffer is not available");
   await disableThreads();
-  const rt = createRuntime(KERNELS_SHARED_WASM, workers * STACK_BYTES);
+  const rt = createRuntime(KERNELS_SHARED_WASM, true, workers * STACK_BYTES);
   const heapBase = rt.exports.__heap_base.value;
   const controls = Array.from({ length: workers }, () => new Int32Array(new SharedArrayBuffer(CONTROL_INTS * 4)));
   const started = controls.map((ctl, i) => {
